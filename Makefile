@@ -1,0 +1,36 @@
+# tracemix — set-up, tests, demo and benchmarks. Everything installs into ./.venv from scratch.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Nothing reaches a model hub at test or demo time.
+OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+PYTEST_WORKERS ?= 2
+
+.PHONY: install test demo bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The CPU build of torch; a looser pin would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(OFFLINE) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests
+
+demo: install
+	$(OFFLINE) $(BIN)/tracemix ablate recipes/ablations/demo.yaml --output runs/demo
+
+bench: install
+	$(OFFLINE) $(BIN)/python benchmarks/run_all.py
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

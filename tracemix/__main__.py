@@ -1,0 +1,5 @@
+import sys
+
+from tracemix.cli import main
+
+sys.exit(main())
