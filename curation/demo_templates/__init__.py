@@ -1,0 +1,1 @@
+"""Templates and vocabulary for the embedded demo corpus (`tracemix demo-data`)."""

@@ -1,0 +1,258 @@
+"""Mixture recipes: YAML parsed into typed, self-validating objects before any data is read.
+
+Every error names the recipe file and the key path, e.g.
+`recipes/x.yaml: mixture.math_txt: unknown domain or group 'math_txt' (did you mean 'math_text'?)`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from tracemix.domains import DOMAINS
+from tracemix.errors import RecipeError
+
+SHARE_TOLERANCE = 1e-6
+
+
+class Unit(StrEnum):
+    TOKENS = "tokens"  # tokens of `text` in the recipe's tokenizer
+    DOCUMENTS = "documents"  # whole documents / conversations
+    BYTES = "bytes"  # UTF-8 bytes of `text`; needs no tokenizer (the demo uses it)
+
+
+class Format(StrEnum):
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+    HF = "hf"  # a Hugging Face `save_to_disk` folder
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Budget(_Strict):
+    unit: Unit
+    total: int = Field(gt=0)
+
+
+class Density(_Strict):
+    by: Literal["scaffold_score"] = "scaffold_score"
+    threshold: float = Field(ge=0.0, le=1.0)
+    share: float = Field(ge=0.0, le=1.0)
+
+
+class Output(_Strict):
+    path: str | None = None
+    format: Format = Format.PARQUET
+    # Output shards are cut by text size so one shard, not the mixture, bounds the writer's memory.
+    shard_bytes: int = Field(default=128 * 2**20, gt=0)
+    compression: Literal["snappy", "zstd", "gzip", "none"] = "snappy"
+
+
+class Recipe(_Strict):
+    """A validated mixture recipe (see recipes/README.md for every key)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    sources: list[str] = Field(min_length=1)
+    tokenizer: str | None = None
+    budget: Budget
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+    mixture: dict[str, float] = Field(min_length=1)
+    density: dict[str, Density] = Field(default_factory=dict)
+    max_repeats: int = Field(default=1, ge=1)
+    redistribute: Literal["none", "proportional"] = "none"
+    seed: int = 0
+    output: Output = Field(default_factory=Output)
+
+    _file: str = PrivateAttr(default="<recipe>")
+
+    @property
+    def file(self) -> str:
+        return self._file
+
+    def entry_domains(self, key: str) -> tuple[str, ...]:
+        """Domains a mixture key covers (a domain covers itself)."""
+        return tuple(self.groups[key]) if key in self.groups else (key,)
+
+    def effective_shares(self) -> dict[str, float]:
+        """Mixture shares after `redistribute`: a removed share goes to the others in proportion."""
+        total = sum(self.mixture.values())
+        if self.redistribute == "proportional":
+            return {k: (v / total if v > 0 else 0.0) for k, v in self.mixture.items()}
+        return dict(self.mixture)
+
+    def resolved(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def source_paths(self) -> list[Path]:
+        """Source folders; relative paths resolve against the current working directory."""
+        return [Path(s).expanduser().resolve() for s in self.sources]
+
+    def check_sources(self) -> None:
+        for i, (raw, path) in enumerate(zip(self.sources, self.source_paths(), strict=True)):
+            if not path.is_dir():
+                _fail(self.file, f"sources[{i}]", f"source folder '{raw}' not found (resolved to {path}); "
+                      "tag data first with `tracemix tag --output DIR` or fix the path")
+            if not any(path.glob("*.parquet")):
+                _fail(self.file, f"sources[{i}]", f"'{raw}' holds no .parquet shards; is it a folder "
+                      "written by `tracemix tag`?")
+
+
+def _fail(file: str, key: str, message: str) -> None:
+    raise RecipeError(f"{file}: {key}: {message}")
+
+
+def _hint(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _format_validation_error(file: str, err: ValidationError, raw: dict[str, Any]) -> str:
+    lines = []
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        key = ".".join(loc) or "<top>"
+        if e["type"] == "extra_forbidden":
+            parent = loc[:-1]
+            known = _known_keys(parent)
+            lines.append(f"{file}: {key}: unknown key '{loc[-1]}'{_hint(loc[-1], known)}; "
+                         f"allowed: {', '.join(known)}")
+        elif e["type"] == "missing":
+            lines.append(f"{file}: {key}: required key missing")
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"{file}: {key}: {msg} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _known_keys(parent: list[str]) -> list[str]:
+    if not parent:
+        return list(Recipe.model_fields)
+    if len(parent) == 1 and parent[0] in ("budget", "output"):
+        return list((Budget if parent[0] == "budget" else Output).model_fields)
+    if len(parent) == 2 and parent[0] == "density":
+        return list(Density.model_fields)
+    return []
+
+
+def _check_semantics(r: Recipe) -> None:
+    f = r.file
+    if r.budget.unit == Unit.TOKENS and not r.tokenizer:
+        _fail(f, "tokenizer", "budget.unit is 'tokens' but no tokenizer is named; give a hub id or a local "
+              "tokenizer folder, or use budget.unit: bytes | documents")
+    for name, members in r.groups.items():
+        if name in DOMAINS:
+            _fail(f, f"groups.{name}", f"group name '{name}' is a domain; pick another name")
+        if not members:
+            _fail(f, f"groups.{name}", "a group needs at least one domain")
+        for d in members:
+            if d not in DOMAINS:
+                _fail(f, f"groups.{name}", f"unknown domain '{d}'{_hint(d, list(DOMAINS))}; "
+                      f"known: {', '.join(DOMAINS)}")
+        if len(set(members)) != len(members):
+            _fail(f, f"groups.{name}", "a domain is listed twice")
+    known = list(DOMAINS) + list(r.groups)
+    covered: dict[str, str] = {}
+    for key, share in r.mixture.items():
+        if key not in known:
+            _fail(f, f"mixture.{key}", f"unknown domain or group '{key}'{_hint(key, known)}; known domains: "
+                  f"{', '.join(DOMAINS)}" + (f"; groups: {', '.join(r.groups)}" if r.groups else ""))
+        if not (0.0 <= share <= 1.0) or math.isnan(share):
+            _fail(f, f"mixture.{key}", f"share must be in [0, 1], got {share}")
+        for d in r.entry_domains(key):
+            if d in covered:
+                _fail(f, f"mixture.{key}", f"domain '{d}' is already covered by mixture.{covered[d]}; "
+                      "each domain may appear once (directly or through one group)")
+            covered[d] = key
+    total = sum(r.mixture.values())
+    if total > 1 + SHARE_TOLERANCE:
+        _fail(f, "mixture", f"shares sum to {total:.6g}, more than 1; make them sum to 1")
+    if r.redistribute == "none" and abs(total - 1) > SHARE_TOLERANCE:
+        _fail(f, "mixture", f"shares sum to {total:.6g}, not 1; make them sum to 1, or set "
+              "`redistribute: proportional` to give the missing share to the others in proportion")
+    if total <= 0:
+        _fail(f, "mixture", "all shares are 0; at least one domain must get a share")
+    for key in r.density:
+        if key not in r.mixture:
+            owner = covered.get(key)
+            extra = (f"; '{key}' is inside group '{owner}', put the density on 'density.{owner}'"
+                     if owner and owner != key else f"; add '{key}' to mixture")
+            _fail(f, f"density.{key}", f"'{key}' is not a mixture key{_hint(key, list(r.mixture))}{extra}")
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], file: str) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = out
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+                continue
+            if not isinstance(node, dict):
+                _fail(file, dotted, f"cannot override inside '{'.'.join(parts[:i])}', which is not a mapping")
+            node = node.setdefault(part, {})
+        last = parts[-1]
+        if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            _fail(file, dotted, "cannot override: the parent key is not a mapping")
+    return out
+
+
+def read_recipe_file(path: str | Path) -> dict[str, Any]:
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"{path}: recipe file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "YAML"
+        raise RecipeError(f"{path}: {where}: invalid YAML: {getattr(err, 'problem', err)}") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe is a YAML mapping (name, sources, budget, mixture, ...)")
+    return data
+
+
+def load_recipe(path_or_dict: str | Path | dict[str, Any] | Recipe, overrides: dict[str, Any] | None = None,
+                *, check_sources: bool = False) -> Recipe:
+    """Parse and validate a recipe file (or dict); `overrides` are dotted keys applied before validation.
+
+    Example: `load_recipe("recipes/pretrain/math_density_050.yaml", {"density.math_text.share": 0.25})`.
+    With `check_sources=True` the source folders must also exist (`build_mixture` always checks).
+    """
+    if isinstance(path_or_dict, Recipe):
+        raw, file = path_or_dict.resolved(), path_or_dict.file
+    elif isinstance(path_or_dict, dict):
+        raw, file = path_or_dict, "<recipe>"
+    else:
+        raw, file = read_recipe_file(path_or_dict), str(path_or_dict)
+    if overrides:
+        raw = _apply_overrides(raw, overrides, file)
+    try:
+        recipe = Recipe.model_validate(raw)
+    except ValidationError as err:
+        raise RecipeError(_format_validation_error(file, err, raw)) from None
+    recipe._file = file
+    _check_semantics(recipe)
+    if check_sources:
+        recipe.check_sources()
+    return recipe
+
+
+def is_mixing_recipe(data: dict[str, Any]) -> bool:
+    """A YAML mapping is a mixing recipe when it has the keys only mixing recipes have."""
+    return isinstance(data, dict) and "mixture" in data and "budget" in data

@@ -1,0 +1,141 @@
+"""Probe artifacts: routing.parquet, counts.npz, tokens.npz, metrics.json, report.md and PNG plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from probes import metrics as M
+from probes.counts import RoutingCounts
+from probes.summary import routing_rows, summarise
+from tracemix.atomic import atomic_path, write_json, write_text
+from tracemix.provenance import provenance
+
+ROUTING_SCHEMA = pa.schema([("model", pa.string()), ("layer", pa.int32()), ("domain", pa.string()),
+                            ("expert", pa.int32()), ("n_selected", pa.int64()), ("prob_sum", pa.float64()),
+                            ("n_tokens", pa.int64())])
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+
+
+def plot_heatmaps(f: np.ndarray, layers: list[int], domains: list[str], folder: Path) -> list[str]:
+    """One PNG per layer: domain x expert load f(l,d,e)."""
+    plt = _plt()
+    out = []
+    for li, layer in enumerate(layers):
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.25 * f.shape[-1] + 2), 0.45 * len(domains) + 1.4))
+        im = ax.imshow(f[li], aspect="auto", cmap="viridis", vmin=0)
+        ax.set_yticks(range(len(domains)), domains)
+        ax.set_xlabel("expert")
+        ax.set_title(f"layer {layer}: load f(d, e)")
+        fig.colorbar(im, ax=ax, fraction=0.03)
+        path = folder / f"layer_{layer:03d}.png"
+        save_figure(fig, path)
+        out.append(str(path.name))
+    return out
+
+
+def plot_jsd(metrics: dict[str, Any], path: Path) -> None:
+    plt = _plt()
+    layers = [row["layer"] for row in metrics["per_layer"]]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for pair in metrics["summary"]["mean_jsd_by_pair"]:
+        a, b = pair.split("|")
+        ax.plot(layers, [row["jsd"][a][b] for row in metrics["per_layer"]], marker="o", label=f"{a} vs {b}")
+    ax.plot(layers, [row["generalised_jsd"] for row in metrics["per_layer"]], "k--", label="I(D; E)")
+    ax.set_xlabel("layer")
+    ax.set_ylabel("JSD (bits)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    fmt = [" | ".join(str(c) for c in header), " | ".join("---" for _ in header)]
+    fmt += [" | ".join("" if c is None else (f"{c:.3f}" if isinstance(c, float) else str(c)) for c in r)
+            for r in rows]
+    return "\n".join(f"| {line} |" for line in fmt)
+
+
+def render_report(model: str, m: dict[str, Any]) -> str:
+    s, base = m["summary"], m["baselines"]
+    doms = m["domains"]
+    lines = [f"# Routing probe: {model}", ""]
+    tokens = ", ".join(f"{d} {n:,}" for d, n in m["n_tokens"].items())
+    lines.append(f"{m['num_experts']} experts, top-{m['top_k']}, {len(m['layers'])} MoE layers; "
+                 f"tokens probed: {tokens}.")
+    if s["mean_jsd_by_pair"]:
+        pair, val = max(s["mean_jsd_by_pair"].items(), key=lambda kv: kv[1] or 0)
+        low, lval = min(s["mean_jsd_by_pair"].items(), key=lambda kv: kv[1] or 0)
+        lines.append(f"The most separated domains are {pair.replace('|', ' and ')} (mean JSD {val:.3f} bits); "
+                     f"the closest are {low.replace('|', ' and ')} ({lval:.3f}). Mean I(D; E) across layers "
+                     f"is {s['mean_generalised_jsd']:.3f} bits.")
+    spec = s["mean_max_specialization"]
+    top_d = max(spec, key=spec.get)
+    lines.append(f"Specialization against the uniform k/E = {base['specialization_uniform']:.3f}: {top_d} is the "
+                 f"most specialised (its busiest expert takes {spec[top_d]:.2f} of its tokens on average).")
+    rep = s["mean_repeat_rate"]
+    lines.append(f"Consecutive tokens share an expert at {min(rep.values()):.2f}-{max(rep.values()):.2f} against "
+                 f"{base['repeat_random']:.2f} for random routing; {s['n_contested_experts']} (layer, expert) "
+                 f"slots are contested by two or more domains (lift > {m['thresholds']['lift']}).")
+    lines += ["", "## Per domain (mean over layers)", ""]
+    lines.append(_table(["domain", "tokens", "norm. entropy", "max specialization", "repeat rate",
+                         "contested share"],
+                        [[d, m["n_tokens"][d], s["mean_normalised_entropy"][d], spec[d], rep[d],
+                          s["mean_contested_share"][d]] for d in doms]))
+    lines += ["", "## Per layer", ""]
+    rows = []
+    for row in m["per_layer"]:
+        jac = list(row["core_jaccard"].values())
+        rows.append([row["layer"], row["mean_jsd"], row["generalised_jsd"], len(row["contested_experts"]),
+                     float(np.mean(jac)) if jac else None])
+    lines.append(_table(["layer", "mean JSD", "I(D;E)", "contested experts", "mean core Jaccard"], rows))
+    lines += ["", "Files: `routing.parquet` (counts per layer, domain, expert), `metrics.json`, "
+              "`heatmaps/layer_*.png`, `jsd_by_layer.png`, `tokens.npz` (per-token experts for `probe compare`).",
+              ""]
+    return "\n".join(lines)
+
+
+def write_samples(path: Path, samples: dict[str, np.ndarray], layers: list[int], domains: list[str]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, layers=np.asarray(layers), domain_names=np.asarray(domains, dtype=str), **samples)
+
+
+def write_run(output: str | Path, model: str, counts: RoutingCounts, config: dict, parents: dict) -> dict:
+    """Write every artifact of a probe run; returns metrics (also in metrics.json)."""
+    out = Path(output)
+    (out / "heatmaps").mkdir(parents=True, exist_ok=True)
+    state = counts.state()
+    metrics = summarise(state, counts.layers, counts.domains, counts.num_experts, counts.top_k)
+    metrics = {"model": model, "family": config.get("family"), **metrics}
+    with atomic_path(out / "routing.parquet") as tmp:
+        table = pa.table(routing_rows(model, state, counts.layers, counts.domains), schema=ROUTING_SCHEMA)
+        pq.write_table(table, tmp)
+    counts.save(out / "counts.npz")
+    write_samples(out / "tokens.npz", counts.samples(), counts.layers, counts.domains)
+    probed = [i for i, d in enumerate(counts.domains) if state["n_tokens"][0, i] > 0]
+    f = M.load(state["selected"], state["n_tokens"], counts.top_k)[:, probed]
+    plot_heatmaps(f, counts.layers, [counts.domains[i] for i in probed], out / "heatmaps")
+    plot_jsd(metrics, out / "jsd_by_layer.png")
+    manifest = provenance(config, parents)
+    write_json(out / "manifest.json", manifest)
+    write_json(out / "metrics.json", {**metrics, "config_hash": manifest["config_hash"]})
+    write_text(out / "report.md", render_report(model, metrics))
+    return metrics

@@ -1,0 +1,124 @@
+"""`run_probe`: load a checkpoint, hook its routers, stream the tagged data through it, write the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from probes.counts import RoutingCounts
+from probes.data import iter_batches, plan_batches, read_documents
+from probes.discover import discover_routers
+from probes.hooks import RouterHooks
+from tracemix.errors import TracemixError
+
+
+def load_model(path: str | Path, device: str | None = None, device_map: str | None = None,
+               dtype: str = "auto"):
+    """An AutoModelForCausalLM in eval mode: on `device`, or spread by accelerate with `device_map`."""
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if device_map:
+        kwargs["device_map"] = device_map
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    except OSError as err:
+        raise TracemixError(f"cannot load a model from '{path}': {err}. Pass a checkpoint folder written by "
+                            "`tracemix train` or a hub id available offline.") from err
+    if not device_map:
+        model.to(resolve_device(device))
+    return model.eval()
+
+
+def resolve_device(device: str | None) -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise TracemixError(f"--device {device} requested but no CUDA device is visible; use --device cpu.")
+    return torch.device(device)
+
+
+def load_tokenizer(source: str | Path):
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(source))
+    except (OSError, ValueError) as err:
+        raise TracemixError(f"cannot load a tokenizer from '{source}': {err}. Pass --tokenizer PATH.") from err
+
+
+def _parent_hash(path: str | Path) -> str:
+    """A parent's identity for the manifest: its manifest's config hash when it has one, else its path."""
+    manifest = Path(path) / "manifest.json"
+    if manifest.is_file():
+        try:
+            block = json.loads(manifest.read_text())
+            return str(block.get("config_hash") or block.get("provenance", {}).get("config_hash") or path)
+        except (OSError, json.JSONDecodeError):
+            pass
+    return str(path)
+
+
+def probe_counts(model, batches, n_batches: int | None = None, domains: list[str] | None = None,
+                 sample_tokens: int = 2048, progress: bool = True) -> tuple[RoutingCounts, list]:
+    """Run `batches` (ProbeBatch) through `model` with router hooks; returns the counts and router sites."""
+    from tqdm.auto import tqdm
+
+    sites = discover_routers(model)
+    first = sites[0].module
+    device = next(iter(first.parameters()), next(model.parameters())).device
+    counts = RoutingCounts([s.layer for s in sites], list(domains or []), sites[0].num_experts,
+                           sites[0].top_k, device=device, sample_tokens=sample_tokens)
+    domain_index = {d: i for i, d in enumerate(counts.domains)}
+    base = getattr(model, "base_model", model)  # the decoder stack: routing never needs the LM head
+    in_device = model.get_input_embeddings().weight.device
+    with RouterHooks(sites) as hooks, torch.inference_mode():
+        for batch in tqdm(batches, total=n_batches, desc="probe", unit="batch", disable=not progress):
+            mask = batch.attention_mask
+            base(input_ids=batch.input_ids.to(in_device), attention_mask=mask.to(in_device), use_cache=False)
+            indices, weights, logits = hooks.take(mask.numel(), device)
+            dom = torch.full((mask.shape[0],), domain_index[batch.domain], dtype=torch.long)
+            counts.update(indices, weights, logits, mask, dom, scoring=sites[0].scoring,
+                          input_ids=batch.input_ids, doc_ids=batch.doc_ids, offsets=batch.offsets)
+    return counts, sites
+
+
+def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int = 100_000,
+              batch_size: int = 8, seq_len: int = 512, device: str | None = None,
+              device_map: str | None = None, sample_tokens: int = 2048, progress: bool = True) -> dict:
+    """Probe the routers of `model` (checkpoint path or loaded model) on tagged `data`; write to `output`.
+
+    Writes routing.parquet, counts.npz, tokens.npz, metrics.json, report.md, heatmaps/ and
+    jsd_by_layer.png; returns the metrics dict (as in metrics.json).
+    """
+    from probes.report import write_run
+
+    if max_tokens_per_domain <= 0 or batch_size <= 0 or seq_len <= 0:
+        raise TracemixError("--max-tokens-per-domain, --batch-size and --seq-len must be positive.")
+    model_name = str(model) if isinstance(model, str | Path) else str(
+        getattr(model, "name_or_path", "") or type(model).__name__)
+    if isinstance(model, str | Path):
+        model = load_model(model, device=device, device_map=device_map)
+    elif device is not None and device_map is None:
+        model.to(resolve_device(device))
+    model.eval()
+    discover_routers(model)  # fail on a dense model before tokenizing anything
+    tok = tokenizer if tokenizer is not None and not isinstance(tokenizer, str | Path) else load_tokenizer(
+        tokenizer or model_name)
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+
+    docs = read_documents(data)
+    plan = plan_batches(docs, tok, max_tokens_per_domain, batch_size, seq_len)
+    if not plan:
+        raise TracemixError(f"the tokenizer produced no tokens from '{data}'; are the texts empty?")
+    counts, sites = probe_counts(model, iter_batches(plan, pad_id), len(plan), list(docs),
+                                 sample_tokens=sample_tokens, progress=progress)
+    config = {"model": model_name, "data": [str(d) for d in (data if isinstance(data, list) else [data])],
+              "max_tokens_per_domain": max_tokens_per_domain, "batch_size": batch_size, "seq_len": seq_len,
+              "sample_tokens": sample_tokens, "family": getattr(model.config, "model_type", None),
+              "routers": [s.name for s in sites], "router_source": sites[0].source, "scoring": sites[0].scoring}
+    parents = {"model": _parent_hash(model_name), **{f"data:{d}": _parent_hash(d) for d in config["data"]}}
+    return write_run(output, model_name, counts, config, parents)

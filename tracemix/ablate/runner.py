@@ -1,0 +1,110 @@
+"""Run a sweep: for each variant mix -> train -> eval -> probe, reusing every stage already finished."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tracemix.ablate import stages as st
+from tracemix.ablate.sweep import Sweep, load_sweep
+from tracemix.atomic import write_json
+from tracemix.errors import RecipeError
+from tracemix.provenance import file_hash, provenance
+
+
+def _probe_data(sweep: Sweep) -> str:
+    if sweep.probe and sweep.probe.data:
+        return sweep.probe.data
+    import yaml
+
+    sources = (yaml.safe_load(Path(sweep.recipe).read_text()) or {}).get("sources") or []
+    if not sources:
+        raise RecipeError(f"{sweep.recipe}: no `sources`; set `probe.data` in the sweep to a tagged folder")
+    return str(sources[0])
+
+
+def _variant_stages(sweep: Sweep, variant: dict[str, Any], cache: Path) -> list[tuple[st.Stage, dict, Any]]:
+    """The stages of one variant with their inputs (what the cache key hashes) and how to run them."""
+    recipe_sources = _recipe_sources(sweep.recipe)
+    mix_in = {"recipe": st.config_hash_of_file(sweep.recipe), "overrides": variant["overrides"],
+              "sources": {s: st.folder_fingerprint(s) for s in recipe_sources}}
+    mix = st.stage(cache, "mix", mix_in)
+    train_cfg = sweep.train.model_dump()
+    train_in = {"config": st.config_hash_of_file(sweep.train.config), "stage": train_cfg, "mix": mix.key,
+                "seed": sweep.seed}
+    train = st.stage(cache, "train", train_in)
+    plan = [
+        (mix, mix_in, lambda: st.run_mix(sweep.recipe, variant["overrides"], mix.dir)),
+        (train, train_in, lambda: st.run_train(sweep.train.config, mix.dir, train.dir, sweep.train.max_steps,
+                                               sweep.seed, sweep.train.overrides)),
+    ]
+    if sweep.eval:
+        settings = sweep.eval.model_dump()
+        eval_in = {"stage": settings, "train": train.key}
+        ev = st.stage(cache, "eval", eval_in)
+        plan.append((ev, eval_in, lambda: st.run_evaluation(train.dir, settings, ev.dir)))
+    if sweep.probe:
+        data = _probe_data(sweep)
+        settings = sweep.probe.model_dump(exclude={"data"})
+        probe_in = {"stage": settings, "data": st.folder_fingerprint(data), "train": train.key}
+        pr = st.stage(cache, "probe", probe_in)
+        plan.append((pr, probe_in, lambda: st.run_probing(train.dir, data, settings, pr.dir)))
+    return plan
+
+
+def _recipe_sources(recipe: str) -> list[str]:
+    import yaml
+
+    return [str(s) for s in (yaml.safe_load(Path(recipe).read_text()) or {}).get("sources") or []]
+
+
+def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | None = None) -> dict[str, Any]:
+    """Run (or resume) every variant of `sweep` into `output`; return the summary (also `summary.json`)."""
+    from tracemix.ablate.report import write_report
+
+    sweep_path = None
+    if not isinstance(sweep, Sweep):
+        sweep_path, sweep = Path(sweep), load_sweep(sweep)
+    console = console or Console()
+    out = Path(output)
+    cache = out / "cache"
+    variants = sweep.variants()
+    plans = [(v, _variant_stages(sweep, v, cache)) for v in variants]
+    todo = sum(not s.done for _, plan in plans for s, _, _ in plan)
+    total = sum(len(plan) for _, plan in plans)
+    console.print(f"[bold]{sweep.name}[/]: {len(variants)} variants, {total} stages, "
+                  f"{total - todo} cached, {todo} to run -> {out}")
+    records: list[dict[str, Any]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("sweep", total=total)
+        for variant, plan in plans:
+            stages_out: dict[str, Any] = {}
+            for stage, inputs, run in plan:
+                bar.update(task, description=f"{variant['name']}: {stage.name}")
+                if stage.done:
+                    stages_out[stage.name] = stage.result()
+                    bar.console.print(f"  {variant['name']:<28} {stage.name:<6} cached ({stage.key})")
+                else:
+                    stage.dir.mkdir(parents=True, exist_ok=True)
+                    result, seconds = st.timed(run)
+                    stages_out[stage.name] = st.finish(stage, inputs, result, seconds)
+                    bar.console.print(f"  {variant['name']:<28} {stage.name:<6} done in {seconds:.1f}s ({stage.key})")
+                bar.advance(task)
+            records.append({**variant, "stages": stages_out})
+    summary = {
+        "name": sweep.name,
+        "sweep": sweep.model_dump(),
+        "sweep_file_hash": file_hash(sweep_path) if sweep_path else None,
+        "variants": records,
+        "ran": todo,
+        "cached": total - todo,
+        **provenance(sweep.model_dump()),
+    }
+    summary.update(write_report(summary, out))
+    write_json(out / "summary.json", summary)
+    return summary

@@ -1,0 +1,101 @@
+"""The four stages of a sweep variant, each cached under a content hash of everything it depends on.
+
+A stage's folder is `OUTPUT/cache/STAGE/KEY/`; it counts as finished only once `stage.json` is written
+(atomically, last). An interrupted stage keeps its folder, so the stage's own resume logic (mixture
+shards, training checkpoints) picks it up on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracemix.atomic import write_json
+from tracemix.provenance import config_hash, file_hash
+
+MARKER = "stage.json"
+
+
+def config_hash_of_file(path: str | Path) -> str:
+    """Hash of a config file's parsed content, so comments and formatting do not invalidate the cache."""
+    import yaml
+
+    return config_hash(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+def folder_fingerprint(path: str | Path) -> str:
+    """Identity of a data folder: its manifest hash when it has one, else names, sizes and mtimes."""
+    root = Path(path)
+    manifest = root / "manifest.json"
+    if manifest.is_file():
+        return file_hash(manifest)
+    entries = sorted((str(p.relative_to(root)), p.stat().st_size, int(p.stat().st_mtime))
+                     for p in root.rglob("*") if p.is_file())
+    return config_hash(entries)
+
+
+@dataclass
+class Stage:
+    name: str  # mix | train | eval | probe
+    key: str  # content hash of the stage's inputs
+    dir: Path
+
+    @property
+    def done(self) -> bool:
+        return (self.dir / MARKER).is_file()
+
+    def result(self) -> dict[str, Any]:
+        return json.loads((self.dir / MARKER).read_text())
+
+
+def stage(cache: Path, name: str, inputs: dict[str, Any]) -> Stage:
+    key = config_hash(inputs)[:16]
+    return Stage(name, key, cache / name / key)
+
+
+def finish(st: Stage, inputs: dict[str, Any], result: dict[str, Any], seconds: float) -> dict[str, Any]:
+    record = {"stage": st.name, "key": st.key, "inputs": inputs, "seconds": round(seconds, 2), "result": result}
+    write_json(st.dir / MARKER, record)
+    return record
+
+
+def run_mix(recipe_path: str, overrides: dict[str, Any], out: Path) -> dict[str, Any]:
+    from curation.mixing import build_mixture, load_recipe
+
+    recipe = load_recipe(recipe_path, overrides=overrides)
+    manifest = build_mixture(recipe, output=out)
+    return {"path": str(out), "manifest_hash": file_hash(out / "manifest.json") if (out / "manifest.json").is_file()
+            else config_hash(manifest)}
+
+
+def run_train(config: str, data: Path, out: Path, max_steps: int | None, seed: int,
+              overrides: dict[str, Any]) -> dict[str, Any]:
+    from training import run_training
+
+    manifest = run_training(config, data=str(data), output=str(out), max_steps=max_steps, seed=seed,
+                            overrides=overrides or None)
+    return {"path": str(out), "final_loss": manifest.get("final_loss")}
+
+
+def run_evaluation(model: Path, settings: dict[str, Any], out: Path) -> dict[str, Any]:
+    from eval import run_eval
+
+    kwargs = {k: v for k, v in settings.items() if v is not None}
+    run_eval(model=str(model), output=str(out), **kwargs)
+    return {"path": str(out)}
+
+
+def run_probing(model: Path, data: str, settings: dict[str, Any], out: Path) -> dict[str, Any]:
+    from probes import run_probe
+
+    run_probe(model=str(model), data=data, output=str(out), **settings)
+    return {"path": str(out)}
+
+
+def timed(fn, *args, **kwargs) -> tuple[dict[str, Any], float]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start

@@ -1,0 +1,239 @@
+"""Training configs: YAML parsed into pydantic models and validated before any compute.
+
+    # tracemix train recipes/train/tiny_moe.yaml --data data/mixtures/demo --output runs/tiny_moe
+    name: tiny_moe
+    objective: causal_lm            # causal_lm (packed raw `text`) | sft (`messages`, assistant-only loss)
+    tokenizer: {train: {vocab_size: 2048}}   # or a local path / hub id
+    model:
+      from_config: {model_type: qwen3_moe, hidden_size: 32, num_hidden_layers: 2, ...}
+      moe: {num_experts: 4, top_k: 2, router_aux_loss_coef: 0.01}
+    training: {max_steps: 30, learning_rate: 3.0e-3, max_length: 64}
+
+Unknown keys are errors with a did-you-mean; every message names the file and the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tracemix.errors import RecipeError
+
+
+class Objective(StrEnum):
+    CAUSAL_LM = "causal_lm"  # next-token loss on raw `text`, packed into fixed-length blocks
+    SFT = "sft"  # chat template on `messages`, loss on assistant turns only
+
+
+class Precision(StrEnum):
+    AUTO = "auto"  # bf16 on a GPU that supports it, fp32 otherwise
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP16 = "fp16"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TokenizerTraining(_Strict):
+    vocab_size: int = Field(8192, ge=260)
+    min_frequency: int = Field(2, ge=1)
+
+
+class TrainTokenizer(_Strict):
+    """Train a byte-level BPE on the mixture; it is saved with the checkpoint."""
+
+    train: TokenizerTraining
+
+
+class MoEOptions(_Strict):
+    """Generic MoE options, mapped onto each family's config attribute names in `training.model`."""
+
+    num_experts: int | None = Field(None, ge=2)
+    top_k: int | None = Field(None, ge=1)
+    router_aux_loss_coef: float | None = Field(None, ge=0.0)
+    output_router_logits: bool | None = None
+
+    @model_validator(mode="after")
+    def _top_k_fits(self) -> MoEOptions:
+        if self.num_experts is not None and self.top_k is not None and self.top_k > self.num_experts:
+            raise ValueError(f"top_k ({self.top_k}) cannot exceed num_experts ({self.num_experts})")
+        return self
+
+
+class LoRAOptions(_Strict):
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] | str = "all-linear"
+    merge: bool = False  # merge the adapter into the base weights when saving the final checkpoint
+
+
+class ModelSection(_Strict):
+    from_pretrained: str | None = None  # hub id or local folder
+    from_config: dict[str, Any] | None = None  # {model_type: ..., architecture sizes ...}; random init
+    moe: MoEOptions | None = None
+    lora: LoRAOptions | None = None
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    attn_implementation: str | None = None  # sdpa | eager | flash_attention_2 ...
+    trust_remote_code: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelSection:
+        if (self.from_pretrained is None) == (self.from_config is None):
+            raise ValueError("set exactly one of `from_pretrained` (hub id or path) or `from_config` "
+                             "({model_type: ..., sizes})")
+        if self.from_config is not None and "model_type" not in self.from_config:
+            raise ValueError("`from_config` needs a `model_type` (e.g. qwen3_moe, olmoe, mixtral, llama, qwen2)")
+        return self
+
+
+class TrainingSection(_Strict):
+    max_steps: int = -1  # -1: run `num_train_epochs` instead
+    num_train_epochs: float = Field(1.0, gt=0)
+    per_device_train_batch_size: int = Field(8, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    learning_rate: float = Field(2e-5, gt=0)
+    lr_scheduler_type: str = "cosine"
+    warmup_steps: float = Field(0, ge=0)  # an int is a step count, a float below 1 a fraction of the run
+    weight_decay: float = Field(0.0, ge=0)
+    max_grad_norm: float = Field(1.0, ge=0)
+    max_length: int = Field(1024, ge=8)
+    packing: bool | None = None  # default: on for causal_lm, off for sft
+    precision: Precision = Precision.AUTO
+    gradient_checkpointing: bool = False
+    optim: str = "adamw_torch"
+    logging_steps: int = Field(10, ge=1)
+    save_steps: int = Field(500, ge=1)
+    save_total_limit: int | None = Field(2, ge=1)
+    dataloader_num_workers: int = Field(0, ge=0)
+    extra: dict[str, Any] = Field(default_factory=dict)  # any other `trl.SFTConfig` argument
+
+
+class TrainConfig(_Strict):
+    name: str
+    objective: Objective = Objective.CAUSAL_LM
+    data: str | None = None  # mixture folder (or hub dataset id); `--data` overrides
+    output: str | None = None  # default: runs/<name>
+    seed: int = 42
+    tokenizer: str | TrainTokenizer | None = None  # default: the pretrained model's own tokenizer
+    model: ModelSection
+    training: TrainingSection = Field(default_factory=TrainingSection)
+
+    @model_validator(mode="after")
+    def _tokenizer_known(self) -> TrainConfig:
+        if self.tokenizer is None and self.model.from_pretrained is None:
+            raise ValueError("`tokenizer` is required for a `from_config` model: a path / hub id, or "
+                             "{train: {vocab_size: N}} to train one on the mixture")
+        return self
+
+
+# Keys that tracemix sets itself; `training.extra` may not override them.
+_MANAGED = {"output_dir", "seed", "bf16", "fp16", "assistant_only_loss", "dataset_text_field",
+            "router_aux_loss_coef", "max_length", "packing", "report_to"}
+
+
+def _did_you_mean(key: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else f"; valid keys: {', '.join(sorted(options))}"
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """Field names of the model that owns location `loc` (for did-you-mean on unknown keys)."""
+    model: Any = TrainConfig
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            break
+        ann = field.annotation
+        nested = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not nested:
+            break
+        model = nested[0]
+    return list(getattr(model, "model_fields", {}))
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not isinstance(p, int))
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key `{key}`{_did_you_mean(str(loc[-1]), _fields_at(loc[:-1]))}")
+        else:
+            lines.append(f"{source}: `{key}`: {e['msg']}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _check_extra(cfg: TrainConfig, source: str) -> None:
+    from trl import SFTConfig
+
+    valid = [f.name for f in dataclasses.fields(SFTConfig)]
+    for key in cfg.training.extra:
+        if key in _MANAGED or key in TrainingSection.model_fields:
+            raise RecipeError(f"{source}: `training.extra.{key}` is set by tracemix; use the config key for it "
+                              "instead (e.g. `training.precision`, top-level `seed`)")
+        if key not in valid:
+            raise RecipeError(f"{source}: `training.extra.{key}` is not a trl.SFTConfig argument"
+                              f"{_did_you_mean(key, valid)}")
+
+
+def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise RecipeError(f"override `{dotted}`: `{part}` is not a section")
+    node[leaf] = value
+
+
+def _merge(base: dict, overrides: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if "." in key:
+            _set_dotted(out, key, value)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"{path}: training config not found (see recipes/train/ for examples)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{path}: a training config is a YAML mapping (name, objective, model, training, ...)")
+    return raw
+
+
+def load_config(config: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Parse and validate a training config (a YAML path or a dict); `overrides` may use dotted keys."""
+    if isinstance(config, dict):
+        raw, source = config, "training config"
+    else:
+        raw, source = read_config_file(config), str(config)
+    raw = _merge(raw, overrides or {})
+    try:
+        cfg = TrainConfig.model_validate(raw)
+    except ValidationError as err:
+        raise RecipeError(_format_errors(err, source)) from None
+    _check_extra(cfg, source)
+    from training.model import validate_model_section
+
+    validate_model_section(cfg.model, source)
+    return cfg

@@ -1,0 +1,119 @@
+"""Mixture folders -> `datasets.Dataset`, checked for the columns the objective needs before training.
+
+A mixture folder (written by `tracemix mix`) holds Parquet or JSONL shards, or a `save_to_disk` folder,
+plus `manifest.json`. Causal LM reads `text`; SFT reads `messages` (a list of {role, content}).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tracemix.errors import DataError
+from tracemix.provenance import file_hash
+from training.config import Objective
+
+ROLES = ("system", "user", "assistant")
+
+
+def _shards(root: Path) -> tuple[str, list[str]]:
+    if (root / "dataset_info.json").is_file() and (root / "state.json").is_file():
+        return "disk", [str(root)]
+    parquet = sorted(str(p) for p in root.glob("*.parquet"))
+    jsonl = sorted(str(p) for p in root.glob("*.jsonl")) + sorted(str(p) for p in root.glob("*.jsonl.gz"))
+    if parquet and jsonl:
+        raise DataError(f"{root}: holds both .parquet and .jsonl shards; keep one format per mixture folder")
+    if parquet:
+        return "parquet", parquet
+    if jsonl:
+        return "json", jsonl
+    raise DataError(f"{root}: no .parquet / .jsonl shards or `save_to_disk` folder found; pass a folder written "
+                    "by `tracemix mix` (or build one with `tracemix mix recipes/...`)")
+
+
+def read_dataset(data: str | Path):
+    """Load a local mixture folder, or a hub dataset id (train split) when no such folder exists."""
+    import datasets
+
+    root = Path(data)
+    if not root.exists():
+        if str(data).startswith((".", "/")) or root.suffix:
+            raise DataError(f"{data}: mixture folder not found")
+        return datasets.load_dataset(str(data), split="train")  # a hub dataset id
+    if root.is_file():
+        raise DataError(f"{root}: pass the mixture folder, not a single file")
+    kind, files = _shards(root)
+    if kind == "disk":
+        loaded = datasets.load_from_disk(files[0])
+        return loaded["train"] if isinstance(loaded, datasets.DatasetDict) else loaded
+    try:
+        return datasets.load_dataset(kind, data_files=files, split="train")
+    except Exception as err:  # schema clashes between shards, unreadable files
+        raise DataError(f"{root}: cannot read the {kind} shards: {err}") from err
+
+
+def _row_id(row: dict[str, Any], index: int) -> str:
+    return f"id {row['id']!r}" if row.get("id") is not None else f"row {index}"
+
+
+def _check_chat(messages: Any, where: str) -> None:
+    if not isinstance(messages, list) or not messages:
+        raise DataError(f"{where}: `messages` is empty or not a list of {{role, content}} turns")
+    for turn in messages:
+        if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("content"), str):
+            raise DataError(f"{where}: turn {turn!r} needs a `role` in {ROLES} and a string `content`")
+    if not any(t["role"] == "assistant" and t["content"].strip() for t in messages):
+        raise DataError(f"{where}: conversation has no assistant turn with content, so the assistant-only loss "
+                        "would be empty; drop the row from the mixture or add the assistant reply")
+
+
+def check_dataset(ds, objective: Objective, source: str) -> None:
+    """Fail before training on missing columns, empty texts or chats without assistant turns (naming the row)."""
+    column = "messages" if objective == Objective.SFT else "text"
+    if column not in ds.column_names:
+        other = "sft (needs `messages`)" if column == "text" else "causal_lm (needs `text`)"
+        raise DataError(f"{source}: objective `{objective.value}` needs a `{column}` column; found "
+                        f"{', '.join(ds.column_names)}. Use a mixture that has it, or objective {other}")
+    if len(ds) == 0:
+        raise DataError(f"{source}: the mixture has no rows")
+    view = ds.select_columns([c for c in ("id", column) if c in ds.column_names])
+    for index, row in enumerate(view):
+        where = f"{source}: {_row_id(row, index)}"
+        if objective == Objective.SFT:
+            _check_chat(row["messages"], where)
+        elif not isinstance(row["text"], str) or not row["text"].strip():
+            raise DataError(f"{where}: empty or missing `text`; drop it from the mixture")
+
+
+def load_mixture(data: str | Path, objective: Objective):
+    """The training rows (only the column the objective reads) and the mixture's provenance."""
+    ds = read_dataset(data)
+    check_dataset(ds, objective, str(data))
+    column = "messages" if objective == Objective.SFT else "text"
+    return ds.select_columns([column]), mixture_info(data, len(ds))
+
+
+def mixture_info(data: str | Path, n_rows: int) -> dict[str, Any]:
+    manifest = Path(data) / "manifest.json"
+    info: dict[str, Any] = {"path": str(data), "n_rows": n_rows, "manifest_hash": None}
+    if manifest.is_file():
+        import json
+
+        info["manifest_hash"] = file_hash(manifest)
+        try:
+            recipe_hash = json.loads(manifest.read_text()).get("config_hash")
+        except ValueError:
+            recipe_hash = None
+        if recipe_hash:
+            info["recipe_hash"] = recipe_hash
+    return info
+
+
+def iter_texts(ds) -> Iterator[str]:
+    """Texts for tokenizer training: `text`, or each chat turn's content."""
+    for row in ds:
+        if "messages" in row and row["messages"]:
+            yield from (t["content"] for t in row["messages"] if t.get("content"))
+        elif row.get("text"):
+            yield row["text"]

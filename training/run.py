@@ -1,0 +1,142 @@
+"""One training run: validate config and data, build tokenizer and model, train with TRL, write the checkpoint.
+
+Output folder: HF model + tokenizer, `trainer_state.json` (loss history), `metrics.jsonl`, `loss.png`,
+`train_config.json` (resolved config) and `manifest.json` (mixture hash, config, seed, versions).
+Checkpoints `checkpoint-N/` are written every `training.save_steps`; a rerun into the same folder resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from tracemix.atomic import write_json
+from tracemix.errors import DataError, RecipeError
+from tracemix.provenance import config_hash, provenance
+from training.config import Objective, TrainConfig, TrainTokenizer, load_config
+
+
+def _resolve(config, data, output, max_steps, seed, overrides) -> TrainConfig:
+    extra: dict[str, Any] = dict(overrides or {})
+    for key, value in (("data", data), ("output", output), ("seed", seed), ("training.max_steps", max_steps)):
+        if value is not None:
+            extra[key] = str(value) if key in ("data", "output") else value
+    return load_config(config, extra)
+
+
+def _check_resume(cfg: TrainConfig, output_dir: Path, resume: bool | None) -> str | None:
+    """The checkpoint to resume from: the last one when present (resume=None), required (True) or refused."""
+    from training.trainer import last_checkpoint
+
+    ckpt = last_checkpoint(output_dir)
+    if resume is True and ckpt is None:
+        raise RecipeError(f"{output_dir}: no checkpoint-N folder to resume from; drop --resume to start fresh")
+    if resume is False and ckpt is not None:
+        raise RecipeError(f"{output_dir}: already holds {Path(ckpt).name}; resume (the default) or choose a new "
+                          "--output")
+    previous = output_dir / "train_config.json"
+    if ckpt is not None and previous.is_file():
+        def comparable(c: dict) -> dict:  # extending max_steps on resume is allowed
+            return {**c, "training": {k: v for k, v in c.get("training", {}).items() if k != "max_steps"}}
+
+        old = json.loads(previous.read_text())
+        if config_hash(comparable(old)) != config_hash(comparable(cfg.model_dump(mode="json"))):
+            raise RecipeError(f"{output_dir}: its checkpoints come from a different config "
+                              f"(see {previous.name}); use a new --output for this one")
+    return ckpt
+
+
+def load_tokenizer(cfg: TrainConfig, dataset, output_dir: Path):
+    """The configured tokenizer; `{train: ...}` trains one on the mixture (once: reused when resuming)."""
+    from transformers import AutoTokenizer
+
+    spec = cfg.tokenizer
+    if isinstance(spec, TrainTokenizer):
+        from accelerate import PartialState
+
+        from training.data import iter_texts
+        from training.tokenizer import train_tokenizer
+
+        tok_dir = output_dir / "tokenizer"
+        with PartialState().main_process_first():  # one process trains, the others load its files
+            if not (tok_dir / "tokenizer.json").is_file():
+                train_tokenizer(iter_texts(dataset), spec.train.vocab_size, tok_dir, spec.train.min_frequency)
+        tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
+    else:
+        source = spec or cfg.model.from_pretrained
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=cfg.model.trust_remote_code)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if cfg.objective == Objective.SFT and not tokenizer.chat_template:
+        raise RecipeError(f"tokenizer `{spec}` has no chat template; SFT on `messages` needs one (a tokenizer "
+                          "trained by tracemix has a ChatML template)")
+    return tokenizer
+
+
+def run_training(config: str | Path | dict[str, Any], data: str | Path | None = None,
+                 output: str | Path | None = None, max_steps: int | None = None, seed: int | None = None,
+                 overrides: dict[str, Any] | None = None, *, resume: bool | None = None,
+                 callbacks: list | None = None) -> dict[str, Any]:
+    """Train one model on one mixture and return its manifest (also written to `OUTPUT/manifest.json`).
+
+    `config` is a YAML path or a dict; `data`, `output`, `max_steps` and `seed` override the config, and
+    `overrides` sets any other key (dotted keys allowed: {"training.learning_rate": 1e-3}). `resume`:
+    None resumes from the last checkpoint in the output folder when there is one, True requires one,
+    False refuses to train into a folder that holds checkpoints.
+    """
+    from training.data import load_mixture
+    from training.model import build_model, describe_model, lora_config
+    from training.plots import plot_loss
+    from training.trainer import build_trainer, loss_history
+
+    cfg = _resolve(config, data, output, max_steps, seed, overrides)
+    if cfg.data is None:
+        raise RecipeError(f"training config `{cfg.name}`: no data; set `data:` or pass --data MIXTURE_DIR")
+    output_dir = Path(cfg.output or f"runs/{cfg.name}")
+    ckpt = _check_resume(cfg, output_dir, resume)
+    resolved = cfg.model_dump(mode="json")
+
+    dataset, mixture = load_mixture(cfg.data, cfg.objective)
+    tokenizer = load_tokenizer(cfg, dataset, output_dir)
+    model = build_model(cfg.model, tokenizer, cfg.seed)
+    model_info = describe_model(model)
+    trainer = build_trainer(cfg, model, tokenizer, dataset, output_dir, callbacks=callbacks,
+                            peft_config=lora_config(cfg.model))
+    if trainer.is_world_process_zero():
+        write_json(output_dir / "train_config.json", resolved)
+
+    start = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=ckpt)
+    runtime = time.perf_counter() - start
+
+    if cfg.model.lora is not None and cfg.model.lora.merge:
+        merged = trainer.model.merge_and_unload()
+        if trainer.is_world_process_zero():
+            merged.save_pretrained(str(output_dir))
+            tokenizer.save_pretrained(str(output_dir))
+    else:
+        trainer.save_model(str(output_dir))  # model (or adapter) + tokenizer
+    trainer.save_state()  # trainer_state.json with the full log history
+
+    history = loss_history(trainer.state.log_history)
+    if not history:
+        raise DataError(f"{cfg.data}: training logged no loss (0 steps?); check max_steps and the mixture size")
+    tokens = history[-1].get("num_tokens")
+    trained_tok = isinstance(cfg.tokenizer, TrainTokenizer)
+    tok_source = str(output_dir / "tokenizer") if trained_tok else (cfg.tokenizer or cfg.model.from_pretrained)
+    manifest: dict[str, Any] = {
+        "kind": "checkpoint", "name": cfg.name, "objective": cfg.objective.value, "output": str(output_dir),
+        "seed": cfg.seed, "global_step": trainer.state.global_step, "final_loss": history[-1]["loss"],
+        "first_loss": history[0]["loss"], "train_loss": result.training_loss,
+        "final_aux_loss": history[-1].get("aux_loss"), "resumed_from": ckpt,
+        "tokens_seen": tokens, "train_runtime_s": round(runtime, 3),
+        "model": model_info, "tokenizer": {"source": tok_source, "size": len(tokenizer)},
+        "data": mixture,
+        **provenance(resolved, parents={"mixture": mixture["manifest_hash"]} if mixture["manifest_hash"] else None),
+    }
+    if trainer.is_world_process_zero():
+        plot_loss(history, output_dir / "loss.png", title=f"{cfg.name} ({model_info['model_type']})")
+        write_json(output_dir / "manifest.json", manifest)
+    return manifest

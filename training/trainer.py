@@ -1,0 +1,93 @@
+"""TRL `SFTTrainer` set up from a `TrainConfig`: packed causal LM on `text`, or assistant-only SFT on `messages`.
+
+Distribution is accelerate's job: the same code runs under `python`, `torchrun` or `accelerate launch`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from training.config import Objective, Precision, TrainConfig
+
+
+class MetricsLogCallback(TrainerCallback):
+    """Append every logged record (loss, aux_loss, lr, grad_norm, ...) to `metrics.jsonl` as it happens."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and state.is_world_process_zero:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+
+
+def _precision(precision: Precision) -> dict[str, bool]:
+    import torch
+
+    if precision == Precision.AUTO:
+        bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        return {"bf16": bf16, "fp16": False}
+    return {"bf16": precision == Precision.BF16, "fp16": precision == Precision.FP16}
+
+
+def sft_config(cfg: TrainConfig, output_dir: str | Path, model_config=None, **extra: Any):
+    """The `trl.SFTConfig` for this run; `extra` (e.g. `use_cpu=True`) wins over the config's `training.extra`."""
+    from trl import SFTConfig
+
+    t = cfg.training
+    sft = cfg.objective == Objective.SFT
+    warmup = t.warmup_steps if t.warmup_steps < 1 else int(t.warmup_steps)
+    aux_coef = None
+    if model_config is not None and getattr(model_config, "output_router_logits", False):
+        aux_coef = getattr(model_config, "router_aux_loss_coef", None)
+    elif model_config is not None and hasattr(model_config, "router_aux_loss_coef"):
+        aux_coef = 0.0  # router logits off: no aux loss to weight
+    kwargs: dict[str, Any] = {
+        "output_dir": str(output_dir), "seed": cfg.seed, "data_seed": cfg.seed,
+        "max_steps": t.max_steps, "num_train_epochs": t.num_train_epochs,
+        "per_device_train_batch_size": t.per_device_train_batch_size,
+        "gradient_accumulation_steps": t.gradient_accumulation_steps,
+        "learning_rate": t.learning_rate, "lr_scheduler_type": t.lr_scheduler_type, "warmup_steps": warmup,
+        "weight_decay": t.weight_decay, "max_grad_norm": t.max_grad_norm, "optim": t.optim,
+        "max_length": t.max_length,
+        # Packing concatenates documents into max_length blocks (no padding): the pretraining setting.
+        "packing": (not sft) if t.packing is None else t.packing,
+        "assistant_only_loss": sft, "gradient_checkpointing": t.gradient_checkpointing,
+        "logging_steps": t.logging_steps, "logging_first_step": True,
+        "save_strategy": "steps", "save_steps": t.save_steps, "save_total_limit": t.save_total_limit,
+        "dataloader_num_workers": t.dataloader_num_workers, "report_to": "none",
+        "router_aux_loss_coef": aux_coef,
+        **_precision(t.precision), **t.extra, **extra,
+    }
+    return SFTConfig(**kwargs)
+
+
+def build_trainer(cfg: TrainConfig, model, tokenizer, dataset, output_dir: str | Path,
+                  callbacks: list | None = None, peft_config=None, **sft_overrides: Any):
+    """An `SFTTrainer` ready to `train()`; tokenisation, masking and packing happen here (TRL)."""
+    from trl import SFTTrainer
+
+    args = sft_config(cfg, output_dir, model_config=model.config, **sft_overrides)
+    callbacks = [MetricsLogCallback(Path(output_dir) / "metrics.jsonl"), *(callbacks or [])]
+    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                      callbacks=callbacks, peft_config=peft_config)
+
+
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    output_dir = Path(output_dir)
+    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+
+
+def loss_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-step training records (step, loss, aux_loss when logged), from `trainer_state.json`'s history."""
+    keys = ("loss", "aux_loss", "learning_rate", "grad_norm", "num_tokens")
+    return [{"step": rec["step"], **{k: rec[k] for k in keys if k in rec}}
+            for rec in log_history if "loss" in rec and "step" in rec]
