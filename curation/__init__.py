@@ -1,1 +1,15 @@
-"""tracemix curation."""
+"""tracemix curation: tagging documents by domain, statistics and mixtures.
+
+`curation.DomainTagger` (a datatrove step) is imported on first use, so `import curation` stays light.
+"""
+
+_LAZY = {"DomainTagger": "curation.tagger", "NormaliseText": "curation.tagger", "load_classifier": "curation.classify",
+         "run_tag": "curation.tag"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'curation' has no attribute {name!r}")

@@ -229,14 +229,14 @@ class RecordReader(_RecordsMixin, BaseDiskReader):
                 if not raw.strip():
                     continue  # blank lines separate nothing and hold nothing
                 try:
-                    raw.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    self._bad_record("invalid_utf8", filepath, line_no, f"{err.reason} at byte {err.start}")
-                    continue
-                try:
-                    record = orjson.loads(raw)
+                    record = orjson.loads(raw)  # validates UTF-8 too; we only tell the two apart on failure
                 except orjson.JSONDecodeError as err:
-                    self._bad_record("malformed_json", filepath, line_no, str(err))
+                    try:
+                        raw.decode("utf-8")
+                    except UnicodeDecodeError as uerr:
+                        self._bad_record("invalid_utf8", filepath, line_no, f"{uerr.reason} at byte {uerr.start}")
+                    else:
+                        self._bad_record("malformed_json", filepath, line_no, str(err))
                     continue
                 if isinstance(record, dict) and not self._last_keys:
                     self._last_keys = sorted(record)

@@ -18,6 +18,7 @@ from datatrove.pipeline.writers.parquet import ParquetWriter
 from curation.classify import DEFAULT_CLASSIFIER, check_spec, load_classifier
 from curation.readers import DEFAULT_MAX_DOC_BYTES, resolve_input
 from curation.tagger import DomainTagger, NormaliseText
+from tracemix.domains import DOMAINS
 from tracemix.errors import DataError, RecipeError
 
 EXECUTORS = ("local", "slurm", "ray")
@@ -30,8 +31,7 @@ def tagged_schema(with_tokens: bool):
     import pyarrow as pa
 
     fields = [("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("domain", pa.string()),
-              ("domain_scores", pa.struct([(d, pa.float64()) for d in ("pure_code", "code_text", "math_text",
-                                                                       "general")])),
+              ("domain_scores", pa.struct([(d, pa.float64()) for d in DOMAINS])),
               ("scaffold_score", pa.float64()), ("n_bytes", pa.int64())]
     if with_tokens:
         fields.append(("n_tokens", pa.int64()))
@@ -105,9 +105,8 @@ def build_executor(pipeline: list, executor: str, output: Path, tasks: int, work
                                      partition=slurm["partition"], time=slurm.get("time", "04:00:00"),
                                      job_name="tracemix-tag", venv_path=slurm.get("venv_path") or sys.prefix,
                                      cpus_per_task=slurm.get("cpus_per_task", 1))
-    from datatrove.executor.ray import RayPipelineExecutor
-
     import ray
+    from datatrove.executor.ray import RayPipelineExecutor
 
     if not ray.is_initialized():
         ray.init()  # joins RAY_ADDRESS when set, otherwise starts a local cluster
@@ -147,6 +146,8 @@ def run_tag(input: str, output: str | Path, classifier: Any = DEFAULT_CLASSIFIER
     reader = resolve_input(input, text_key=text_key, limit=limit, max_doc_bytes=max_doc_bytes,
                            bad_input_folder=str(output / "logs" / "bad_input"))
     reader.doc_progress = progress
+    if not input.startswith("hf:"):
+        input = str(Path(input).expanduser().resolve())
     config = {"input": input, "classifier": spec, "tagger": clf.name, "tokenizer": tokenizer,
               "text_key": text_key, "tasks": tasks, "limit": limit, "max_doc_bytes": max_doc_bytes,
               "executor": executor, "workers": workers}

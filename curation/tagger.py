@@ -17,7 +17,6 @@ from datatrove.pipeline.base import PipelineStep
 from tracemix.domains import DOMAINS
 
 
-
 class NormaliseText(PipelineStep):
     """Strip NUL/control characters and a BOM from text (and chat turns, re-flattening the chat)."""
 
@@ -99,17 +98,24 @@ class DomainTagger(PipelineStep):
         if self._tok is not None:
             # plain counts: no BOS/EOS, so sums over documents add up
             n_tokens = [len(ids) for ids in self._tok(texts, add_special_tokens=False)["input_ids"]]
+        counts: dict[str, list[int]] = {}  # domain -> [documents, bytes, tokens]: one stat update per batch
         for i, (doc, scores) in enumerate(zip(docs, all_scores, strict=True)):
             scores = {d: float(scores.get(d, 0.0)) for d in DOMAINS}
             domain = max(DOMAINS, key=scores.__getitem__)  # ties resolve in taxonomy order
             n_bytes = len(doc.text.encode("utf-8", "surrogatepass"))
             doc.metadata.update(domain=domain, domain_scores=scores, scaffold_score=float(scaffold_score(doc.text)),
                                 n_bytes=n_bytes, tagger=self._clf.name)
-            self.stat_update(f"domain/{domain}")
-            self.stat_update(f"bytes/{domain}", value=n_bytes)
+            c = counts.setdefault(domain, [0, 0, 0])
+            c[0] += 1
+            c[1] += n_bytes
             if n_tokens is not None:
                 doc.metadata["n_tokens"] = n_tokens[i]
-                self.stat_update(f"tokens/{domain}", value=n_tokens[i])
+                c[2] += n_tokens[i]
+        for domain, (n_docs, n_bytes, n_tok) in counts.items():
+            self.stat_update(f"domain/{domain}", value=n_docs, unit="batch")
+            self.stat_update(f"bytes/{domain}", value=n_bytes, unit="batch")
+            if n_tokens is not None:
+                self.stat_update(f"tokens/{domain}", value=n_tok, unit="batch")
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data is None:

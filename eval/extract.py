@@ -89,10 +89,10 @@ def option_letter(text: str, options: list[str] | None = None) -> str | None:
     return None
 
 
-def normalize_text(text: str) -> str:
-    """Lower-case; drop punctuation, quotes and articles; collapse spaces."""
+def normalize_text(text: str, articles: bool = True) -> str:
+    """Lower-case; drop punctuation, quotes and (unless `articles=False`) articles; collapse spaces."""
     text = text.lower().translate(str.maketrans("", "", string.punctuation + "“”‘’"))
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return " ".join((_ARTICLES.sub(" ", text) if articles else text).split())
 
 
 def _answer_span(text: str) -> str:
@@ -124,7 +124,7 @@ def yes_no(text: str) -> str | None:
 def parse_list(text: str) -> list[str]:
     text = text.strip().strip("[]")
     parts = re.split(r",|;|\n", text)
-    return [p for p in (normalize_text(x) for x in parts) if p]
+    return [p for p in (normalize_text(x, articles=False) for x in parts) if p]  # 'a' can be an item
 
 
 def list_answer(text: str) -> str | None:

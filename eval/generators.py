@@ -10,7 +10,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-FIRST_NAMES = (
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words(
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
     "Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty Anthony Margaret "
     "Mark Sandra Donald Ashley Steven Kimberly Paul Emily Andrew Donna Joshua Michelle Kenneth Carol Kevin "
@@ -18,18 +23,18 @@ FIRST_NAMES = (
     "Jeffrey Laura Ryan Cynthia Jacob Kathleen Gary Amy Nicholas Angela Eric Shirley Jonathan Anna Larry "
     "Brenda Justin Pamela Scott Emma Brandon Nicole Benjamin Helen Samuel Samantha Gregory Katherine Alexander "
     "Christine Frank Debra Raymond Rachel Patrick Carolyn Jack Janet Dennis Catherine Jerry Maria Tyler Heather"
-).split()
-LAST_NAMES = (
+)
+LAST_NAMES = _words(
     "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
     "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez "
     "Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker "
     "Hall Rivera Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins"
-).split()
-OBJECTS = (
+)
+OBJECTS = _words(
     "cigar umbrella key gum alarm apple book candle drum envelope feather glove hammer ink jar kite lamp "
     "mirror needle orange pencil quilt ribbon spoon ticket vase wallet yarn zipper anchor bottle compass "
     "dice eraser flute globe helmet island jacket kettle ladder magnet notebook oven pillow radio saddle"
-).split()
+)
 
 
 def _full_names(rng: random.Random, k: int) -> list[str]:

@@ -10,6 +10,7 @@ wall-clock timeout that kills the whole process group.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -101,10 +102,25 @@ def _drop_uid(interpreter: str) -> int:
     return NOBODY if proc.returncode == 0 else 0
 
 
+@functools.cache
+def default_interpreter() -> str:
+    """This Python, or when running as root, the first Python of the same version `nobody` can run
+    (so the process-count limit applies: the kernel does not enforce RLIMIT_NPROC for root)."""
+    if os.geteuid() != 0:
+        return sys.executable
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [sys.executable, getattr(sys, "_base_executable", ""), shutil.which(version) or "",
+                  f"/usr/bin/{version}", f"/usr/local/bin/{version}"]
+    for exe in dict.fromkeys(c for c in candidates if c and os.path.isfile(c)):
+        if _drop_uid(exe):
+            return exe
+    return sys.executable
+
+
 def run_python(program: str, timeout: float = 10.0, memory_mb: int = 1024, max_procs: int = 32,
                file_mb: int = 16, use_namespaces: bool = True, interpreter: str | None = None) -> SandboxResult:
     """Run `program` (Python source) in a sandboxed subprocess; passed means exit status 0 in time."""
-    interpreter = interpreter or sys.executable
+    interpreter = interpreter or default_interpreter()
     prefix = _namespace_prefix() if use_namespaces else ()
     # inside a user namespace the mapped root cannot setuid to an unmapped nobody
     drop = _drop_uid(interpreter) if "--user" not in prefix else 0
@@ -137,10 +153,8 @@ def run_python(program: str, timeout: float = 10.0, memory_mb: int = 1024, max_p
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()
 
 

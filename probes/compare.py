@@ -102,6 +102,7 @@ def _plot_displacement(result: dict, path: Path) -> None:
     for d, values in result["displacement"].items():
         ax.plot(result["layers"], values, marker="o", label=d)
     ax.set_xlabel("layer")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("JSD(f_A, f_B) (bits)")
     ax.set_title("routing displacement A -> B")
     ax.set_ylim(bottom=0)

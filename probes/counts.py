@@ -49,10 +49,10 @@ class RoutingCounts:
         b, s = attention_mask.shape
         mask = attention_mask.to(self.device).bool()  # [B, S]
         dom = domain_ids.to(self.device).long()
-        idx_bs = indices.view(n_l, b, s, k).long()
-        tok_dom = dom[:, None].expand(b, s)[mask]  # [T] domain of every non-padding token
-        idx = idx_bs[:, mask]  # [L, T, k]
-        n_t = tok_dom.numel()
+        flat_mask = mask.reshape(-1)
+        keep = flat_mask.nonzero()[:, 0]  # [T] flat positions of non-padding tokens (index_select is cheap)
+        tok_dom = dom.repeat_interleave(s)[keep]  # [T] domain of every non-padding token
+        idx = indices.reshape(n_l, b * s, k).index_select(1, keep).long()  # [L, T, k]
         layer_off = torch.arange(n_l, device=self.device)[:, None]  # [L, 1]
         row = (layer_off * n_d + tok_dom[None, :])  # [L, T] flat (layer, domain) row
 
@@ -61,7 +61,7 @@ class RoutingCounts:
         self.selected.view(-1).index_add_(0, sel_flat, torch.ones_like(sel_flat))
 
         if logits is not None:
-            lg = logits.view(n_l, b, s, n_e)[:, mask].float()  # [L, T, E]
+            lg = logits.reshape(n_l, b * s, n_e).index_select(1, keep).float()  # [L, T, E]
             if scoring == "sigmoid":  # independent expert scores, normalised to a distribution over E
                 probs = lg.sigmoid()
                 probs = probs / probs.sum(-1, keepdim=True).clamp_min(1e-20)
@@ -76,20 +76,25 @@ class RoutingCounts:
 
         # consecutive tokens of one sequence, both non-padding (Mixtral's repeat analysis)
         if s > 1:
-            valid = mask[:, 1:] & mask[:, :-1]  # [B, S-1]
-            pair_dom = dom[:, None].expand(b, s - 1)[valid]  # [P]
+            valid = (mask[:, 1:] & mask[:, :-1]).reshape(-1)  # [B*(S-1)]
+            prev_pos = (torch.arange(b, device=self.device)[:, None] * s
+                        + torch.arange(s - 1, device=self.device)[None, :]).reshape(-1)[valid]  # [P]
+            pair_dom = dom.repeat_interleave(s - 1)[valid]  # [P]
             prow = (layer_off * n_d + pair_dom[None, :]).reshape(-1)  # [L*P]
-            cur, prev = idx_bs[:, :, 1:][:, valid], idx_bs[:, :, :-1][:, valid]  # [L, P, k]
-            any_rep = (cur[..., :, None] == prev[..., None, :]).any(-1).any(-1)  # [L, P]
-            if weights is not None:
-                first = idx_bs.gather(-1, weights.view(n_l, b, s, k).argmax(-1, keepdim=True))[..., 0]
+            flat_idx = indices.reshape(n_l, b * s, k)
+            prev, cur = flat_idx.index_select(1, prev_pos), flat_idx.index_select(1, prev_pos + 1)  # [L, P, k]
+            any_rep = (cur[..., :, None] == prev[..., None, :]).reshape(n_l, -1, k * k).any(-1)  # [L, P]
+            if weights is not None:  # first choice = highest gate weight (routers need not sort)
+                top = weights.reshape(n_l, b * s, k).argmax(-1, keepdim=True)  # [L, B*S, 1]
+                first = flat_idx.gather(-1, top)[..., 0]  # [L, B*S]
             else:
-                first = idx_bs[..., 0]  # [L, B, S]
-            first_rep = first[:, :, 1:][:, valid] == first[:, :, :-1][:, valid]  # [L, P]
+                first = flat_idx[..., 0]
+            first_rep = first.index_select(1, prev_pos) == first.index_select(1, prev_pos + 1)  # [L, P]
             self.repeat_pairs.view(-1).index_add_(0, prow, torch.ones_like(prow))
             self.repeat_any.view(-1).index_add_(0, prow, any_rep.reshape(-1).long())
             self.repeat_first.view(-1).index_add_(0, prow, first_rep.reshape(-1).long())
 
+        n_t = keep.numel()
         if self.sample_tokens > 0 and min(self._sampled) < self.sample_tokens and n_t:
             self._keep_sample(idx, tok_dom, mask, dom, input_ids, doc_ids, offsets)
 

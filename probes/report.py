@@ -61,7 +61,9 @@ def plot_jsd(metrics: dict[str, Any], path: Path) -> None:
         ax.plot(layers, [row["jsd"][a][b] for row in metrics["per_layer"]], marker="o", label=f"{a} vs {b}")
     ax.plot(layers, [row["generalised_jsd"] for row in metrics["per_layer"]], "k--", label="I(D; E)")
     ax.set_xlabel("layer")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("JSD (bits)")
+    ax.set_title("JSD between domains by layer")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7)
     save_figure(fig, path)
@@ -84,9 +86,10 @@ def render_report(model: str, m: dict[str, Any]) -> str:
     if s["mean_jsd_by_pair"]:
         pair, val = max(s["mean_jsd_by_pair"].items(), key=lambda kv: kv[1] or 0)
         low, lval = min(s["mean_jsd_by_pair"].items(), key=lambda kv: kv[1] or 0)
-        lines.append(f"The most separated domains are {pair.replace('|', ' and ')} (mean JSD {val:.3f} bits); "
-                     f"the closest are {low.replace('|', ' and ')} ({lval:.3f}). Mean I(D; E) across layers "
-                     f"is {s['mean_generalised_jsd']:.3f} bits.")
+        closest = f"; the closest are {low.replace('|', ' and ')} ({lval:.3f})" if low != pair else ""
+        lines.append(f"The most separated domains are {pair.replace('|', ' and ')} (mean JSD {val:.3f} bits)"
+                     f"{closest}. Mean I(D; E) across layers is {s['mean_generalised_jsd']:.3f} bits "
+                     "(0: every domain routed alike).")
     spec = s["mean_max_specialization"]
     top_d = max(spec, key=spec.get)
     lines.append(f"Specialization against the uniform k/E = {base['specialization_uniform']:.3f}: {top_d} is the "

@@ -98,6 +98,7 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
 
     if max_tokens_per_domain <= 0 or batch_size <= 0 or seq_len <= 0:
         raise TracemixError("--max-tokens-per-domain, --batch-size and --seq-len must be positive.")
+    docs = read_documents(data)  # cheap: bad data fails before a checkpoint is loaded
     model_name = str(model) if isinstance(model, str | Path) else str(
         getattr(model, "name_or_path", "") or type(model).__name__)
     if isinstance(model, str | Path):
@@ -110,7 +111,6 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
         tokenizer or model_name)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
 
-    docs = read_documents(data)
     plan = plan_batches(docs, tok, max_tokens_per_domain, batch_size, seq_len)
     if not plan:
         raise TracemixError(f"the tokenizer produced no tokens from '{data}'; are the texts empty?")

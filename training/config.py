@@ -138,7 +138,8 @@ class TrainConfig(_Strict):
 
 # Keys that tracemix sets itself; `training.extra` may not override them.
 _MANAGED = {"output_dir", "seed", "bf16", "fp16", "assistant_only_loss", "dataset_text_field",
-            "router_aux_loss_coef", "max_length", "packing", "report_to"}
+            "router_aux_loss_coef", "max_length", "packing", "report_to", "activation_checkpointing",
+            "gradient_checkpointing"}
 
 
 def _did_you_mean(key: str, options: list[str]) -> str:

@@ -28,9 +28,9 @@ def plot_loss(history: list[dict[str, Any]], path: str | Path, title: str = "") 
         ax2 = ax.twinx()
         ax2.plot(*zip(*aux, strict=True), color="tab:orange", alpha=0.8, label="router aux loss")
         ax2.set_ylabel("aux loss")
-        fig.legend(loc="upper right", fontsize=8)
+        fig.legend(loc="upper right", bbox_to_anchor=(0.86, 0.9), fontsize=8)
     ax.set_title(title or "training loss")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.86, bottom=0.14, top=0.9)  # fixed margins: tight_layout is slow
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")

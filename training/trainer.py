@@ -27,6 +27,14 @@ class MetricsLogCallback(TrainerCallback):
                 f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
 
 
+def _load_weights_like_from_pretrained(model, checkpoint: str) -> None:
+    """Checkpoints are written in the hub layout (e.g. one tensor per expert), which `Trainer`'s raw
+    state-dict load does not convert back to the fused in-memory layout of MoE models; load them the way
+    `from_pretrained` does, then copy the weights in (strict: every tensor must match)."""
+    loaded = type(model).from_pretrained(checkpoint, dtype=next(model.parameters()).dtype)
+    model.load_state_dict(loaded.state_dict(), strict=True)
+
+
 def _precision(precision: Precision) -> dict[str, bool]:
     import torch
 
@@ -38,6 +46,7 @@ def _precision(precision: Precision) -> dict[str, bool]:
 
 def sft_config(cfg: TrainConfig, output_dir: str | Path, model_config=None, **extra: Any):
     """The `trl.SFTConfig` for this run; `extra` (e.g. `use_cpu=True`) wins over the config's `training.extra`."""
+    import torch
     from trl import SFTConfig
 
     t = cfg.training
@@ -58,10 +67,11 @@ def sft_config(cfg: TrainConfig, output_dir: str | Path, model_config=None, **ex
         "max_length": t.max_length,
         # Packing concatenates documents into max_length blocks (no padding): the pretraining setting.
         "packing": (not sft) if t.packing is None else t.packing,
-        "assistant_only_loss": sft, "gradient_checkpointing": t.gradient_checkpointing,
+        "assistant_only_loss": sft, "activation_checkpointing": t.gradient_checkpointing,
         "logging_steps": t.logging_steps, "logging_first_step": True,
         "save_strategy": "steps", "save_steps": t.save_steps, "save_total_limit": t.save_total_limit,
         "dataloader_num_workers": t.dataloader_num_workers, "report_to": "none",
+        "dataloader_pin_memory": torch.cuda.is_available(),
         "router_aux_loss_coef": aux_coef,
         **_precision(t.precision), **t.extra, **extra,
     }
@@ -73,9 +83,18 @@ def build_trainer(cfg: TrainConfig, model, tokenizer, dataset, output_dir: str |
     """An `SFTTrainer` ready to `train()`; tokenisation, masking and packing happen here (TRL)."""
     from trl import SFTTrainer
 
+    class Trainer(SFTTrainer):
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+            target = model if model is not None else self.model
+            plain = not (self.is_fsdp_enabled or self.is_deepspeed_enabled or hasattr(target, "peft_config"))
+            if plain and (Path(resume_from_checkpoint) / "config.json").is_file():
+                _load_weights_like_from_pretrained(target, resume_from_checkpoint)
+            else:
+                super()._load_from_checkpoint(resume_from_checkpoint, model)
+
     args = sft_config(cfg, output_dir, model_config=model.config, **sft_overrides)
     callbacks = [MetricsLogCallback(Path(output_dir) / "metrics.jsonl"), *(callbacks or [])]
-    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+    return Trainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                       callbacks=callbacks, peft_config=peft_config)
 
 

@@ -70,20 +70,82 @@ def quadratic(rng: random.Random, scaffold: bool) -> str:
     return body + "\n"
 
 
+_THEOREMS = (
+    # (statement, scaffold proof, plain remark); {k} is a random integer
+    (r"For every integer $n \ge 1$, $\sum_{{i=1}}^{{n}} {k}i = \frac{{{k} n(n+1)}}{{2}}$.",
+     "Step 1 (base case): for $n = 1$ both sides equal ${k}$.\n\n"
+     "Step 2 (inductive step): assume the claim for $n$. Then\n"
+     r"$$\sum_{{i=1}}^{{n+1}} {k}i = \frac{{{k} n(n+1)}}{{2}} + {k}(n+1) = \frac{{{k}(n+1)(n+2)}}{{2}}.$$" "\n\n"
+     "Therefore the claim holds for $n+1$, and by induction for all $n$.",
+     "This is Gauss's formula scaled by {k}, a standard exercise in induction."),
+    (r"The sum of the first $n$ odd numbers is $n^2$; for example the first {k} give ${k2}$.",
+     "Step 1: for $n = 1$, $1 = 1^2$.\n\nStep 2: assume $1 + 3 + \dots + (2n-1) = n^2$. Adding the next odd "
+     "number,\n$$n^2 + (2n + 1) = (n + 1)^2.$$\n\nHence the statement holds for every $n$; with $n = {k}$ the "
+     "sum is ${k2}$.",
+     "Arranging dots in growing squares makes this picture proof visible at a glance, e.g. {k2} dots for {k}."),
+    (r"For every integer $n$, the number $n^3 - n$ is divisible by $6$ (e.g. $n = {k}$ gives ${k3}$).",
+     "First, factor: $n^3 - n = (n - 1) n (n + 1)$.\n\nSecond, among three consecutive integers one is even "
+     "and one is a multiple of $3$.\n\nThus $2 \mid n^3 - n$ and $3 \mid n^3 - n$, so $6 \mid n^3 - n$. "
+     "For $n = {k}$: ${k3} = 6 \cdot {k3d6}$.",
+     "The product of three consecutive integers always contains the factors two and three, so for {k} the "
+     "value {k3} is a multiple of six."),
+    (r"For positive reals $a, b$ we have $\frac{{a + b}}{{2}} \ge \sqrt{{ab}}$ (check: $a = {k}, b = {k2}$).",
+     "Step 1: $(\sqrt{{a}} - \sqrt{{b}})^2 \ge 0$.\n\nStep 2: expanding, $a - 2\sqrt{{ab}} + b \ge 0$.\n\n"
+     "Step 3: rearranging, $a + b \ge 2\sqrt{{ab}}$, hence the claim, with equality iff $a = b$.",
+     "The arithmetic mean of two positive numbers such as {k} and {k2} never falls below their geometric mean."),
+    ("There are infinitely many primes; in particular there is a prime larger than ${k}$.",
+     "Suppose the primes were $p_1, \\dots, p_m$.\n\n1. Let $N = p_1 p_2 \\cdots p_m + 1$.\n"
+     "2. No $p_i$ divides $N$, since the remainder is $1$.\n3. So any prime factor of $N$ is new, a "
+     "contradiction. Therefore the primes never run out.",
+     "Euclid's argument shows that a list of primes can always be extended, so one exceeds {k}."),
+)
+
+
 def proof(rng: random.Random, scaffold: bool) -> str:
-    k = rng.randint(2, 7)
+    statement, scaffold_proof, remark = pick(rng, _THEOREMS)
+    k = rng.randint(2, 99)
+    values = {"k": k, "k2": k * k, "k3": k ** 3 - k, "k3d6": (k ** 3 - k) // 6}
+    head = pick(rng, ("Theorem.", "Claim.", "Proposition.", "Lemma {}.".format(rng.randint(1, 9))))
     if scaffold:
-        return (f"Theorem. For every integer $n \\ge 1$, $\\sum_{{i=1}}^{{n}} {k}i = \\frac{{{k} n(n+1)}}{{2}}$.\n\n"
-                f"Proof. We argue by induction on $n$.\n\nStep 1 (base case): for $n = 1$ the left side is "
-                f"${k}$ and the right side is $\\frac{{{k} \\cdot 2}}{{2}} = {k}$.\n\n"
-                f"Step 2 (inductive step): assume the claim for $n$. Then\n"
-                f"$$\\sum_{{i=1}}^{{n+1}} {k}i = \\frac{{{k} n(n+1)}}{{2}} + {k}(n+1)$$\n"
-                f"$$= \\frac{{{k}(n+1)(n+2)}}{{2}}.$$\n\n"
-                f"Therefore the claim holds for $n+1$, and by induction for all $n$. $\\blacksquare$\n")
-    p = pick(rng, (3, 5, 7, 11, 13))
-    return (f"Proposition. The square root of {p} is irrational. Suppose it were a ratio of coprime integers; "
-            f"squaring shows that {p} divides the numerator, hence it divides the denominator too, which "
-            f"contradicts coprimality. This classical argument goes back to the Greeks.\n")
+        return f"{head} {statement.format(**values)}\n\nProof. {scaffold_proof.format(**values)} $\\blacksquare$\n"
+    return f"{head} {statement.format(**values)} {remark.format(**values)}\n"
+
+
+def geometry(rng: random.Random, scaffold: bool) -> str:
+    a, b = rng.randint(2, 40), rng.randint(2, 40)
+    shape = pick(rng, ("garden", "field", "room", "poster", "table top"))
+    area, perimeter = a * b, 2 * (a + b)
+    q = f"A rectangular {shape} measures {a} m by {b} m. What are its area and its perimeter?"
+    if scaffold:
+        return (f"{q}\n\nStep 1: Area = length × width = {a} × {b} = {area} m².\n"
+                f"Step 2: Perimeter = 2 × (length + width)\n    = 2 × ({a} + {b})\n    = 2 × {a + b}\n"
+                f"    = {perimeter} m.\nSo the area is {area} m² and the perimeter is {perimeter} m.\n")
+    return f"{q}\n\nIts area is {area} square metres and the fence around it would be {perimeter} metres long.\n"
+
+
+def probability(rng: random.Random, scaffold: bool) -> str:
+    red, blue = rng.randint(1, 15), rng.randint(1, 15)
+    n = red + blue
+    q = (f"A bag contains {red} red and {blue} blue marbles. Two marbles are drawn without replacement. "
+         f"What is the probability that both are red?")
+    num, den = red * (red - 1), n * (n - 1)
+    if scaffold:
+        return (f"{q}\n\nSolution.\n1. P(first red) = {red}/{n}.\n2. P(second red | first red) = {red - 1}/{n - 1}.\n"
+                f"3. Multiply: P = {red}/{n} · {red - 1}/{n - 1} = {num}/{den}.\n"
+                f"Therefore the probability is {num}/{den} ≈ {num / den:.3f}.\n")
+    return f"{q}\n\nThe chance works out to about {num / den:.3f}, i.e. {num} out of {den} ordered pairs.\n"
+
+
+def average_problem(rng: random.Random, scaffold: bool) -> str:
+    scores = [rng.randint(40, 100) for _ in range(rng.randint(3, 6))]
+    who = pick(rng, PEOPLE)
+    total = sum(scores)
+    q = f"{who} scored {', '.join(map(str, scores))} on the tests this term. What is the mean score?"
+    if scaffold:
+        return (f"{q}\n\nFirst, add the scores: {' + '.join(map(str, scores))} = {total}.\n"
+                f"Then divide by the number of tests: {total} / {len(scores)} = {total / len(scores):.2f}.\n"
+                f"Thus the mean is {total / len(scores):.2f}.\n")
+    return f"{q}\n\n{who}'s average over the term is {total / len(scores):.2f} points.\n"
 
 
 def lecture_notes(rng: random.Random, scaffold: bool) -> str:
@@ -133,7 +195,8 @@ def fraction_problem(rng: random.Random, scaffold: bool) -> str:
     return f"{q}\n\nAdding the two shares and taking that part of the class gives {part} students.\n"
 
 
-GENERATORS = (word_problem, rate_problem, equation_solution, quadratic, proof, lecture_notes, fraction_problem)
+GENERATORS = (word_problem, rate_problem, equation_solution, quadratic, proof, proof, lecture_notes,
+              fraction_problem, geometry, probability, average_problem)
 
 
 def generate(rng: random.Random, scaffold: bool) -> str:

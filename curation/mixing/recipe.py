@@ -48,6 +48,11 @@ class Density(_Strict):
     share: float = Field(ge=0.0, le=1.0)
 
 
+class Filter(_Strict):
+    # keep only documents whose `source` column is one of these (e.g. only the chats of a tagged folder)
+    source: list[str] | None = None
+
+
 class Output(_Strict):
     path: str | None = None
     format: Format = Format.PARQUET
@@ -64,6 +69,7 @@ class Recipe(_Strict):
     sources: list[str] = Field(min_length=1)
     tokenizer: str | None = None
     budget: Budget
+    filter: Filter = Field(default_factory=Filter)
     groups: dict[str, list[str]] = Field(default_factory=dict)
     mixture: dict[str, float] = Field(min_length=1)
     density: dict[str, Density] = Field(default_factory=dict)
@@ -136,8 +142,9 @@ def _format_validation_error(file: str, err: ValidationError, raw: dict[str, Any
 def _known_keys(parent: list[str]) -> list[str]:
     if not parent:
         return list(Recipe.model_fields)
-    if len(parent) == 1 and parent[0] in ("budget", "output"):
-        return list((Budget if parent[0] == "budget" else Output).model_fields)
+    nested = {"budget": Budget, "output": Output, "filter": Filter}
+    if len(parent) == 1 and parent[0] in nested:
+        return list(nested[parent[0]].model_fields)
     if len(parent) == 2 and parent[0] == "density":
         return list(Density.model_fields)
     return []

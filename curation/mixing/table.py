@@ -69,7 +69,7 @@ def same_tokenizer(a: str | None, b: str | None) -> bool:
     return pa_.exists() and pb.exists() and pa_.resolve() == pb.resolve()
 
 
-def _scan_file(path: str, file_idx: int, use_tokens: bool) -> pl.DataFrame:
+def _scan_file(path: str, file_idx: int, use_tokens: bool, keep_sources: list[str] | None) -> pl.DataFrame:
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
@@ -78,6 +78,10 @@ def _scan_file(path: str, file_idx: int, use_tokens: bool) -> pl.DataFrame:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected a shard written by "
                         "`tracemix tag` (id, text, domain, scaffold_score, n_bytes, ...)")
     lf = pl.scan_parquet(path).with_row_index("row")
+    if keep_sources is not None:
+        if "source" not in names:
+            raise DataError(f"{path}: no `source` column, so `filter.source` cannot apply")
+        lf = lf.filter(pl.col("source").is_in(keep_sources))
     cols = [pl.col("id").cast(pl.String), pl.col("domain").cast(pl.String), pl.col("row").cast(pl.Int64)]
     cols.append(pl.col("scaffold_score").cast(pl.Float64) if "scaffold_score" in names
                 else pl.lit(None, pl.Float64).alias("scaffold_score"))
@@ -95,10 +99,11 @@ def load_table(recipe: Recipe) -> MixTable:
     folders = recipe.source_paths()
     use_tokens = [recipe.budget.unit == Unit.TOKENS
                   and same_tokenizer(source_tokenizer(folders[o]), recipe.tokenizer) for o in owners]
-    parts = [_scan_file(f, i, use_tokens[i]) for i, f in enumerate(files)]
+    parts = [_scan_file(f, i, use_tokens[i], recipe.filter.source) for i, f in enumerate(files)]
     frame = pl.concat(parts, how="vertical") if parts else pl.DataFrame()
     if frame.is_empty():
-        raise DataError(f"{recipe.file}: sources hold no documents")
+        hint = f" with source in {recipe.filter.source}" if recipe.filter.source else ""
+        raise DataError(f"{recipe.file}: the sources hold no documents{hint}")
 
     bad = frame.filter(~pl.col("domain").is_in(list(DOMAINS)))
     if not bad.is_empty():

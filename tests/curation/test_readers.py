@@ -154,3 +154,17 @@ def test_reader_without_file_list_globs_supported(tmp_path):
     (tmp_path / "readme.txt").write_text("not data")
     reader = RecordReader(str(tmp_path))
     assert reader.list_input_files() == ["a.jsonl"] and len(_read(reader)) == 2
+
+
+def test_hf_spec_builds_a_streaming_reader_that_pickles():
+    from curation.readers import HFRecordReader
+
+    reader = resolve_input("hf:org/name:cfg:validation", text_key="content", limit=5)
+    assert isinstance(reader, HFRecordReader)
+    assert (reader.dataset, reader.dataset_options, reader.streaming) == ("org/name",
+                                                                         {"split": "validation", "name": "cfg"}, True)
+    clone = pickle.loads(pickle.dumps(reader))
+    doc = clone.get_document_from_dict({"content": "hi", "id": 3}, "org/name", "00000/0")
+    assert (doc.id, doc.text, doc.metadata["source"]) == ("3", "hi", "org/name")
+    assert clone.get_document_from_dict({"content": " "}, "org/name", "00000/1") is None
+    assert clone._bad.counts == {"empty_text": 1}

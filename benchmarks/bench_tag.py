@@ -1,0 +1,206 @@
+"""Tagging throughput and memory, in one run and ONE datatrove task, against datatrove baselines.
+
+    python benchmarks/bench_tag.py [--mb 100] [--workdir DIR] [--modes copy,heuristic,fasttext,dt_fasttext]
+
+Builds >= MB of JSONL from the demo generator (documents replicated with fresh ids), then times, each in a
+fresh child process (so peak RSS is the pipeline's own):
+  copy         datatrove JsonlReader -> ParquetWriter (the I/O floor)
+  heuristic    `tracemix tag` with the default classifier (domain + scaffold score)
+  fasttext     `tracemix tag --classifier fasttext:MODEL` (model trained here on demo labels)
+  dt_fasttext  datatrove JsonlReader -> FastTextClassifierFilter (keep-all) -> ParquetWriter, same model
+and peak RSS of the fastText tagging at MB/4 and MB (flat memory = streaming). Goals: heuristic >= 0.5x copy;
+fasttext tagging no slower than datatrove's fastText filter alone. `--profile` adds the per-feature cost of
+the heuristic classifier. Results: benchmarks/results/bench_tag.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results" / "bench_tag.json"
+MODES = ("copy", "heuristic", "fasttext", "dt_fasttext")
+
+
+def build_corpus(path: Path, mb: float, seed: int = 0, n_unique: int = 4000) -> dict:
+    """Demo documents, replicated with varied ids until the file holds `mb` megabytes."""
+    from tqdm import tqdm
+
+    from curation.demo_data import iter_documents
+
+    base = [(d["id"], d["text"], d["label"]) for d in iter_documents(n_unique, seed)]
+    target, written, n = int(mb * 1e6), 0, 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f, tqdm(total=target, unit="B", unit_scale=True, desc=f"corpus {path.name}") as bar:
+        while written < target:
+            doc_id, text, label = base[n % len(base)]
+            line = json.dumps({"id": f"{doc_id}-r{n // len(base)}", "text": text, "source": "bench",
+                               "label": label}).encode() + b"\n"
+            f.write(line)
+            written += len(line)
+            n += 1
+            bar.update(len(line))
+    return {"path": str(path), "bytes": written, "documents": n}
+
+
+def train_model(path: Path) -> str:
+    from curation.demo_data import iter_documents
+    from curation.fasttext_tagger import train_fasttext
+
+    records = [{"id": d["id"], "text": d["text"], "label": d["label"]} for d in iter_documents(3000, seed=11)]
+    metrics = train_fasttext(records, path, epoch=10, dim=32)
+    print(f"fastText model on demo labels: held-out macro-F1 {metrics['macro_f1']:.3f}")
+    return str(path)
+
+
+def _measure(mode: str, input_file: str, output: str, model: str | None) -> float:
+    """Runs in the child: the timed pipeline only (imports and start-up excluded)."""
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import ParquetWriter
+
+    folder, name = str(Path(input_file).parent), Path(input_file).name
+    logs = str(Path(output) / "logs")
+    if mode in ("copy", "dt_fasttext"):
+        steps = [JsonlReader(folder, glob_pattern=name)]
+        schema = None
+        if mode == "dt_fasttext":
+            import pyarrow as pa
+            from datatrove.pipeline.filters import FastTextClassifierFilter
+
+            # remove_labels=[] is keep-all mode: every document is annotated, none dropped
+            steps.append(FastTextClassifierFilter(model, remove_labels=[], save_labels_in_metadata=True))
+            # labels arrive in score order; a fixed schema keeps the Parquet struct stable across batches
+            labels = [(f"__label__{d}", pa.float64()) for d in ("pure_code", "code_text", "math_text", "general")]
+            schema = pa.schema([("text", pa.string()), ("id", pa.string()), ("metadata", pa.struct(
+                [("source", pa.string()), ("label", pa.string()), ("file_path", pa.string()), *labels]))])
+        steps.append(ParquetWriter(output, schema=schema))
+        start = time.perf_counter()
+        LocalPipelineExecutor(steps, tasks=1, workers=1, logging_dir=logs).run()
+        return time.perf_counter() - start
+    from curation.tag import run_tag
+
+    classifier = "heuristic" if mode == "heuristic" else f"fasttext:{model}"
+    start = time.perf_counter()
+    run_tag(input_file, output, classifier, tasks=1, workers=1, progress=False, quiet=True)
+    return time.perf_counter() - start
+
+
+def run_child(mode: str, input_file: str, output: str, model: str | None) -> dict:
+    cmd = [sys.executable, __file__, "--_child", mode, "--_input", input_file, "--_output", output]
+    if model:
+        cmd += ["--_model", model]
+    env = os.environ | {"LOGURU_LEVEL": "WARNING", "DATATROVE_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read().decode()
+    if status != 0:
+        raise SystemExit(f"{mode} failed (status {status}): {out[-2000:]}")
+    seconds = json.loads(out.strip().splitlines()[-1])["seconds"]
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def profile_heuristic(n_docs: int = 1000) -> dict:
+    """Seconds per MB of each regex feature of the heuristic classifier and of the scaffold score."""
+    import re
+
+    import curation.heuristic as h
+    from curation.demo_data import iter_documents
+    from curation.scaffold import scaffold_score
+
+    docs = [d["text"] for d in iter_documents(n_docs, seed=5)]
+    mb = sum(len(t.encode()) for t in docs) / 1e6
+    cost = {}
+    for name in sorted(dir(h)):
+        pattern = getattr(h, name)
+        if isinstance(pattern, re.Pattern):
+            start = time.perf_counter()
+            for text in docs:
+                pattern.findall(text)
+            cost[f"heuristic.{name}"] = (time.perf_counter() - start) / mb
+    for label, fn in [("heuristic._parses_python", h._parses_python), ("heuristic.predict (all)",
+                      h.HeuristicClassifier().predict), ("scaffold_score (all)", scaffold_score)]:
+        start = time.perf_counter()
+        for text in docs:
+            fn(text)
+        cost[label] = (time.perf_counter() - start) / mb
+    return dict(sorted(cost.items(), key=lambda kv: -kv[1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench_tag.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--mb", type=float, default=100.0, help="input size in MB (default 100)")
+    p.add_argument("--workdir", help="where corpora and outputs go (default: a temporary folder)")
+    p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated subset of {MODES}")
+    p.add_argument("--profile", action="store_true", help="add the per-feature cost of the heuristic")
+    p.add_argument("--output", default=str(RESULTS))
+    for hidden in ("--_child", "--_input", "--_output", "--_model"):
+        p.add_argument(hidden, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args._child:
+        print(json.dumps({"seconds": _measure(args._child, args._input, args._output, args._model)}))
+        return 0
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        p.error(f"unknown modes {unknown}; choose from {MODES}")
+    tmp = tempfile.TemporaryDirectory(prefix="bench_tag_") if not args.workdir else None
+    work = Path(args.workdir or tmp.name)
+    big = build_corpus(work / "corpus_full" / "corpus.jsonl", args.mb)
+    small = build_corpus(work / "corpus_quarter" / "corpus.jsonl", args.mb / 4, seed=1)
+    model = train_model(work / "demo_fasttext.bin") if {"fasttext", "dt_fasttext"} & set(modes) else None
+    mb = big["bytes"] / 1e6
+    runs: dict[str, dict] = {}
+    for mode in modes:
+        r = run_child(mode, big["path"], str(work / f"out_{mode}"), model)
+        r["mb_per_s"] = mb / r["seconds"]
+        runs[mode] = r
+        print(f"{mode:12s} {r['seconds']:8.1f} s  {r['mb_per_s']:7.2f} MB/s  peak RSS {r['peak_rss_mb']:7.0f} MB",
+              flush=True)
+    memory_mode = "fasttext" if "fasttext" in runs else modes[-1]
+    quarter = run_child(memory_mode, small["path"], str(work / "out_quarter"), model)
+    ratios = {}
+    if "copy" in runs:
+        ratios |= {f"{m}_vs_copy": runs[m]["mb_per_s"] / runs["copy"]["mb_per_s"] for m in runs if m != "copy"}
+    if {"fasttext", "dt_fasttext"} <= set(runs):
+        ratios["fasttext_tag_vs_dt_fasttext_filter"] = runs["fasttext"]["mb_per_s"] / runs["dt_fasttext"]["mb_per_s"]
+    memory = {"mode": memory_mode, "input_mb": [small["bytes"] / 1e6, mb],
+              "peak_rss_mb": [quarter["peak_rss_mb"], runs[memory_mode]["peak_rss_mb"]]}
+    memory["growth"] = memory["peak_rss_mb"][1] / memory["peak_rss_mb"][0]
+    goals = {}
+    if "heuristic_vs_copy" in ratios:
+        goals["heuristic >= 0.5x copy"] = ratios["heuristic_vs_copy"] >= 0.5
+    if "fasttext_tag_vs_dt_fasttext_filter" in ratios:
+        goals["fasttext tag >= datatrove fastText filter"] = ratios["fasttext_tag_vs_dt_fasttext_filter"] >= 1.0
+    goals["flat memory (peak RSS grows < 1.5x for 4x input)"] = memory["growth"] < 1.5
+    result = {"input": {"mb": mb, "documents": big["documents"], "tasks": 1}, "runs": runs, "ratios": ratios,
+              "memory": memory, "goals": goals, "cpu_count": os.cpu_count(),
+              "load_avg_at_end": os.getloadavg()}
+    if args.profile:
+        result["heuristic_profile_s_per_mb"] = profile_heuristic()
+    print("\nratios:", json.dumps(ratios, indent=2))
+    print("memory:", json.dumps(memory))
+    print("goals:", json.dumps(goals, indent=2))
+    if args.profile:
+        print("heuristic cost (s/MB):", json.dumps(result["heuristic_profile_s_per_mb"], indent=2))
+    from tracemix.atomic import write_json
+    from tracemix.provenance import provenance
+
+    write_json(args.output, result | provenance({"mb": args.mb, "modes": modes}))
+    print(f"wrote {args.output}")
+    if tmp:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""Exact, density-controlled mixtures from recipe files (`tracemix mix`).
+
+    from curation.mixing import load_recipe, build_mixture
+    recipe = load_recipe("recipes/demo/mix_bytes.yaml", {"density.math_text.share": 0.25})
+    manifest = build_mixture(recipe, output="data/mixtures/demo")
+"""
+
+from curation.mixing.build import build_mixture, plan_mixture
+from curation.mixing.manifest import plan_table, weights
+from curation.mixing.recipe import Recipe, is_mixing_recipe, load_recipe
+
+__all__ = ["Recipe", "build_mixture", "is_mixing_recipe", "load_recipe", "plan_mixture", "plan_table", "weights"]

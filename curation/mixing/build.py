@@ -1,0 +1,170 @@
+"""Plan, select and write a mixture: the library entry point behind `tracemix mix`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from curation.mixing.manifest import build_manifest, content_fingerprint, weights
+from curation.mixing.plan import bucket_targets
+from curation.mixing.recipe import Format, Recipe, Unit, load_recipe
+from curation.mixing.select import select_documents, selection_frame
+from curation.mixing.table import load_table
+from curation.mixing.write import (
+    DRAFT,
+    SELECTION,
+    STAGING,
+    FinalizeMixture,
+    GatherShard,
+    ScatterSelected,
+    flat_row,
+    shard_name,
+    make_executor,
+    output_schema,
+)
+from tracemix.atomic import atomic_path, write_json
+from tracemix.errors import DataError, RecipeError
+
+WORK = ".work"
+EXECUTORS = ("local", "slurm", "ray")
+
+
+def plan_mixture(recipe: Recipe) -> tuple[dict[str, Any], Any, Any]:
+    """Validate sources, read the metadata table and select; return (manifest, table, selections)."""
+    recipe.check_sources()
+    table = load_table(recipe)
+    targets = bucket_targets(recipe)
+    selections = select_documents(table, targets, recipe)
+    manifest = build_manifest(recipe, table, targets, selections, content_fingerprint(recipe, table.files))
+    return manifest, table, selections
+
+
+def build_mixture(recipe: Recipe | str | Path | dict, output: str | Path | None = None, dry_run: bool = False, *,
+                  overrides: dict[str, Any] | None = None, tasks: int = 1, workers: int = 1,
+                  executor: str = "local", export_weights: bool = False, overwrite: bool = False,
+                  slurm: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the mixture a recipe describes and return its manifest (also written to OUTPUT/manifest.json).
+
+    `recipe` is a `Recipe`, a recipe file or a dict; `overrides` are dotted keys applied before validation.
+    `output` overrides `output.path`. `dry_run=True` plans and selects (so short supply still fails) but
+    writes nothing. `tasks`/`workers` size the datatrove executor (`local`, `slurm` or `ray`); they never
+    change the selection or the shards. A finished output with the same recipe and sources is reused;
+    a different one is replaced only with `overwrite=True`.
+    """
+    if not isinstance(recipe, Recipe) or overrides:
+        recipe = load_recipe(recipe, overrides)
+    if executor not in EXECUTORS:
+        raise RecipeError(f"--executor: unknown executor '{executor}'; choose one of {', '.join(EXECUTORS)}")
+    if tasks < 1 or workers < 1:
+        raise RecipeError("--tasks and --workers must be at least 1")
+    out_path = output or recipe.output.path
+    if not dry_run and not out_path:
+        raise RecipeError(f"{recipe.file}: output.path: no output folder; set output.path or pass --output DIR")
+    manifest, table, selections = plan_mixture(recipe)
+    if dry_run:
+        manifest["dry_run"] = True
+        return manifest
+
+    out = Path(out_path).expanduser().resolve()
+    existing = _existing_manifest(out)
+    if existing is not None and existing.get("fingerprint") == manifest["fingerprint"] and not overwrite:
+        return existing
+    _prepare_output(out, existing, overwrite)
+    work = out / WORK
+    fmt = recipe.output.format
+    sel = selection_frame(table, selections, recipe)
+    n_shards = int(sel["shard"].max()) + 1
+    ext = "jsonl" if fmt == Format.JSONL else "parquet"
+    manifest["output"] = {"path": str(out), "format": fmt.value, "documents": sel.height,
+                          "shards": [f"{shard_name(s, n_shards)}.{ext}" for s in range(n_shards)]
+                          if fmt != Format.HF else []}
+    staged = [f"{shard_name(s, n_shards)}.parquet" for s in range(n_shards)]
+
+    t1, t2 = min(tasks, len(table.files)), min(tasks, n_shards)
+    work_id = {"fingerprint": manifest["fingerprint"], "tasks": [t1, t2], "format": fmt.value}
+    _prepare_work(work, work_id)
+    with atomic_path(work / SELECTION) as tmp:
+        sel.select("file", "row", "repeat", "bucket", "size", "order", "shard").write_parquet(tmp)
+    draft = dict(manifest)
+    draft["output"] = {**manifest["output"], "shards": manifest["output"]["shards"] or staged}
+    if export_weights:
+        draft["_weights"] = weights(manifest)
+    write_json(work / DRAFT, draft)
+
+    schema = output_schema(table.files, recipe.budget.unit == Unit.TOKENS)
+    writer = _writer(fmt, str(work / STAGING), schema, recipe.output.compression)
+    logs = work / "logs"
+    stage1 = make_executor(executor, [ScatterSelected(str(work), table.files, schema,
+                                                      recipe.budget.unit == Unit.TOKENS)],
+                           t1, workers, str(logs / "scatter"), job_name=f"mix-scatter-{recipe.name}", slurm=slurm)
+    stage2 = make_executor(executor, [GatherShard(str(work), n_shards), writer], t2, workers,
+                           str(logs / "gather"), depends=stage1, job_name=f"mix-gather-{recipe.name}", slurm=slurm)
+    stage3 = make_executor(executor, [FinalizeMixture(str(work), str(out), fmt.value)], 1, 1,
+                           str(logs / "finalize"), depends=stage2, job_name=f"mix-finalize-{recipe.name}",
+                           slurm=slurm)
+    stage3.run()
+    if executor == "slurm":
+        manifest["submitted"] = True  # the jobs run later; manifest.json appears when they finish
+        return manifest
+    final = _existing_manifest(out)
+    if final is None:
+        raise DataError(f"{out}: the pipeline ended without writing manifest.json; see {logs} and rerun "
+                        "the same command to resume")
+    shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def _writer(fmt: Format, folder: str, schema, compression: str):
+    if fmt == Format.JSONL:
+        from datatrove.pipeline.writers import JsonlWriter
+
+        return JsonlWriter(folder, output_filename="${_shard}.jsonl", compression=None, adapter=flat_row)
+    from datatrove.pipeline.writers import ParquetWriter
+
+    return ParquetWriter(folder, output_filename="${_shard}.parquet", adapter=flat_row, schema=schema,
+                         compression=None if compression == "none" else compression, max_file_size=-1)
+
+
+def _existing_manifest(out: Path) -> dict[str, Any] | None:
+    path = out / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def _prepare_output(out: Path, existing: dict[str, Any] | None, overwrite: bool) -> None:
+    """Refuse to mix into a folder holding something else, unless asked to replace a previous mixture."""
+    if not out.exists():
+        out.mkdir(parents=True)
+        return
+    others = [p for p in out.iterdir() if p.name != WORK]
+    if not others or (existing is None and (out / WORK / "work.json").is_file()):
+        return  # empty, or an interrupted build that is resumed
+    if existing is None or existing.get("kind") != "tracemix.mixture":
+        raise DataError(f"{out}: output folder is not empty and holds no mixture manifest; choose another "
+                        "--output (nothing was deleted)")
+    if not overwrite:
+        raise DataError(f"{out}: holds a mixture built from another recipe or data "
+                        f"('{existing.get('name')}'); pass --overwrite to replace it, or choose another --output")
+    for p in others:
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    shutil.rmtree(out / WORK, ignore_errors=True)
+
+
+def _prepare_work(work: Path, work_id: dict[str, Any]) -> None:
+    """Reuse an interrupted run's work folder only if it was planned from the same recipe and sources."""
+    stamp = work / "work.json"
+    if work.exists():
+        try:
+            same = json.loads(stamp.read_text()) == work_id
+        except (OSError, json.JSONDecodeError):
+            same = False
+        if not same:
+            shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    write_json(stamp, work_id)

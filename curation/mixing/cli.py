@@ -1,0 +1,73 @@
+"""`tracemix mix RECIPE.yaml`: build an exact, density-controlled mixture from a recipe.
+
+    tracemix mix recipes/demo/pretrain_density_050.yaml --dry-run     # print the plan, write nothing
+    tracemix mix recipes/demo/pretrain_density_050.yaml --output data/mixtures/demo --export-weights
+    tracemix mix recipes/pretrain/math_density_050.yaml --set density.math_text.share=0.25 --tasks 8 --workers 4
+
+Relative source paths in a recipe resolve against the current directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tracemix.errors import RecipeError
+
+
+def _parse_set(items: list[str]) -> dict:
+    import yaml
+
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise RecipeError(f"--set {item}: expected KEY=VALUE, e.g. --set mixture.pure_code=0.0")
+        overrides[key] = yaml.safe_load(value)
+    return overrides
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tracemix mix", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("recipe", help="recipe YAML file (see recipes/README.md)")
+    p.add_argument("--output", help="output folder (default: the recipe's output.path)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="plan and select, print supply and demand per domain and bucket; write nothing")
+    p.add_argument("--export-weights", action="store_true",
+                   help="also write weights.json: achieved {domain: weight} (RegMix / olmix form)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a recipe key before validation, e.g. --set density.math_text.share=0.25")
+    p.add_argument("--tasks", type=int, default=1, help="datatrove tasks (never changes the output)")
+    p.add_argument("--workers", type=int, default=1, help="tasks run at once")
+    p.add_argument("--executor", choices=["local", "slurm", "ray"], default="local",
+                   help="datatrove executor (ray: a running cluster or a local instance)")
+    p.add_argument("--partition", help="Slurm partition (with --executor slurm)")
+    p.add_argument("--time", default="4:00:00", help="Slurm time limit per job (default 4:00:00)")
+    p.add_argument("--overwrite", action="store_true", help="replace a mixture built from another recipe")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    from rich.console import Console
+
+    from curation.mixing.build import build_mixture
+    from curation.mixing.manifest import plan_table
+    from curation.mixing.recipe import load_recipe
+
+    args = build_parser().parse_args(argv)
+    recipe = load_recipe(args.recipe, _parse_set(args.set) or None)
+    slurm = {"time": args.time, **({"partition": args.partition} if args.partition else {})}
+    manifest = build_mixture(recipe, output=args.output, dry_run=args.dry_run, tasks=args.tasks,
+                             workers=args.workers, executor=args.executor, export_weights=args.export_weights,
+                             overwrite=args.overwrite, slurm=slurm)
+    console = Console(width=max(Console().width, 110))
+    console.print(plan_table(manifest))
+    if args.dry_run:
+        console.print("dry run: nothing written")
+    elif manifest.get("submitted"):
+        console.print(f"submitted to Slurm; {manifest['output']['path']}/manifest.json appears when done")
+    else:
+        out = manifest["output"]
+        console.print(f"wrote {out['documents']:,} documents in {len(out['shards'])} shard(s) "
+                      f"({out['format']}) to {out['path']}")
+    return 0

@@ -1,0 +1,133 @@
+"""tracemix eval: zero-shot reasoning evaluation.
+
+    tracemix eval --model runs/ckpt --tasks symbolic --limit 50 --output runs/eval/ckpt
+    tracemix eval --model Qwen/Qwen2.5-0.5B-Instruct --tasks reasoning12 --backend vllm --output runs/eval/qwen
+    tracemix eval --model my-model --backend openai --base-url http://localhost:8000/v1 --tasks gsm8k \\
+        --extractor llm --extractor-model gpt-3.5-turbo --output runs/eval/served
+    tracemix eval rescore runs/eval/ckpt --extractor llm --extractor-base-url http://localhost:8001/v1
+    tracemix eval compare runs/eval/code0 runs/eval/code50 runs/eval/code100 --output runs/eval/compare
+    tracemix eval --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from eval.runner import DEFAULT_MAX_NEW_TOKENS, EXTRACTION_METHODS
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tracemix eval", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="checkpoint folder (from `tracemix train`) or Hugging Face hub id; "
+                                   "for --backend openai, the served model name")
+    p.add_argument("--tasks", help="comma-separated task names, suites (reasoning12, symbolic, logical, "
+                                   "arithmetic, math, code, knowledge), task .yaml paths or bigbench:PATH")
+    p.add_argument("--backend", default="hf", choices=["hf", "vllm", "openai"], help="generation backend")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 "
+                                      "(default: $OPENAI_BASE_URL)")
+    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    p.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight (default: 8)")
+    p.add_argument("--no-cache", action="store_true", help="openai: do not read or write the response cache")
+    p.add_argument("--retries", type=int, default=4, help="openai: retries per request on transient errors")
+    p.add_argument("--limit", type=int, help="first N examples of each task (default: all)")
+    p.add_argument("--batch-size", type=int, default=8, help="prompts per generate call (default: 8)")
+    p.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS,
+                   help=f"generation length unless the task sets its own (default: {DEFAULT_MAX_NEW_TOKENS})")
+    p.add_argument("--chat-template", choices=["auto", "on", "off"], default="auto",
+                   help="hf/vllm: wrap prompts in the tokenizer's chat template (auto: when it has one)")
+    p.add_argument("--device", help="hf: torch device (default: cuda when available, else cpu)")
+    _add_extractor_args(p)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", help="run folder for results.json, samples.jsonl, report.md")
+    p.add_argument("--list", action="store_true", help="list tasks and suites, then exit")
+    return p
+
+
+def _add_extractor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--extractor", default="rules", choices=EXTRACTION_METHODS,
+                   help="answer extraction: per-type rules, or an LLM reading each response (default: rules)")
+    p.add_argument("--extractor-model", help="llm extractor: model name (default: gpt-3.5-turbo)")
+    p.add_argument("--extractor-base-url", help="llm extractor: endpoint (default: --base-url or $OPENAI_BASE_URL)")
+
+
+def _list() -> int:
+    from eval.registry import get_task, suites, task_files
+
+    print("tasks:")
+    for name in task_files():
+        t = get_task(name)
+        print(f"  {name:<22} {t.domain:<10} {t.source.kind:<9} {t.description}")
+    print("\nsuites:")
+    for name, members in suites().items():
+        print(f"  {name:<12} {', '.join(members)}")
+    return 0
+
+
+def _rescore(argv: list[str]) -> int:
+    from eval.report import render_markdown
+    from eval.rescore import rescore
+
+    p = argparse.ArgumentParser(prog="tracemix eval rescore",
+                                description="Re-score saved generations with another extractor (no generation).")
+    p.add_argument("run_dir", help="folder written by `tracemix eval --output`")
+    _add_extractor_args(p)
+    p.add_argument("--output", help="write the re-scored run here (default: in place)")
+    p.add_argument("--no-cache", action="store_true", help="llm extractor: skip the response cache")
+    args = p.parse_args(argv)
+    kw = {"cache_dir": None} if args.no_cache else {}
+    results = rescore(args.run_dir, args.extractor, args.output, args.extractor_model, args.extractor_base_url,
+                      **kw)
+    print(render_markdown(results))
+    return 0
+
+
+def _compare(argv: list[str]) -> int:
+    from eval.compare import compare, render_table
+
+    p = argparse.ArgumentParser(prog="tracemix eval compare",
+                                description="Table and grouped bar chart (by domain) across eval runs.")
+    p.add_argument("runs", nargs="+", help="run folders written by `tracemix eval --output`")
+    p.add_argument("--output", help="folder for compare.md, compare.json and compare.png")
+    args = p.parse_args(argv)
+    print(render_table(compare(args.runs, args.output)))
+    if args.output:
+        print(f"chart: {args.output}/compare.png")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "rescore":
+        return _rescore(argv[1:])
+    if argv and argv[0] == "compare":
+        return _compare(argv[1:])
+    p = _parser()
+    args = p.parse_args(argv)
+    if args.list:
+        return _list()
+    missing = [flag for flag, v in (("--model", args.model), ("--tasks", args.tasks), ("--output", args.output))
+               if not v]
+    if missing:
+        p.error(f"missing {', '.join(missing)} (or use --list, `rescore RUN_DIR`, `compare RUN...`)")
+    from eval.report import render_markdown
+    from eval.runner import run_eval
+
+    backend_kw: dict = {}
+    if args.backend == "openai":
+        backend_kw = {"base_url": args.base_url, "api_key_env": args.api_key_env, "concurrency": args.concurrency,
+                      "max_retries": args.retries}
+        if args.no_cache:
+            backend_kw["cache_dir"] = None
+    else:
+        backend_kw["chat_template"] = {"auto": None, "on": True, "off": False}[args.chat_template]
+        if args.device and args.backend == "hf":
+            backend_kw["device"] = args.device
+    results = run_eval(args.model, args.tasks, backend=args.backend, output=args.output, limit=args.limit,
+                       batch_size=args.batch_size, extractor=args.extractor, max_new_tokens=args.max_new_tokens,
+                       extractor_model=args.extractor_model, extractor_base_url=args.extractor_base_url,
+                       seed=args.seed, **backend_kw)
+    print(render_markdown(results))
+    print(f"wrote {args.output}/results.json, samples.jsonl, report.md")
+    return 0

@@ -1,0 +1,41 @@
+"""Re-score a saved run with another extractor, without generating again."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from eval.report import load_run, summarize, write_run
+from eval.runner import _check_extractor, make_llm_extractor, score_samples, task_info
+from eval.task import parse_task
+from tracemix.errors import DataError
+from tracemix.provenance import provenance
+
+
+def rescore(run_dir: str | Path, extractor: str = "rules", output: str | Path | None = None,
+            extractor_model: str | None = None, extractor_base_url: str | None = None,
+            sandbox_kw: dict | None = None, **llm_kw: Any) -> dict[str, Any]:
+    """Re-extract and re-score `run_dir/samples.jsonl`; write to `output` (default: in place)."""
+    _check_extractor(extractor)
+    results, samples = load_run(run_dir)
+    configs = results.get("task_configs")
+    if not configs:
+        raise DataError(f"{run_dir}/results.json has no `task_configs`; it was not written by `tracemix eval`")
+    tasks = {name: parse_task(cfg, f"{run_dir}/results.json: task_configs.{name}") for name, cfg in configs.items()}
+    llm = make_llm_extractor(extractor_model, extractor_base_url, **llm_kw) if extractor == "llm" else None
+    by_task: dict[str, list[dict]] = defaultdict(list)
+    for s in samples:
+        if s["task"] not in tasks:
+            raise DataError(f"{run_dir}/samples.jsonl: task '{s['task']}' is not in results.json")
+        by_task[s["task"]].append({k: s[k] for k in ("task", "id", "prompt", "generation", "gold", "options")
+                                   if k in s})
+    rescored: list[dict] = []
+    for name, task in tasks.items():
+        rescored += score_samples(task, by_task.get(name, []), extractor, llm, sandbox_kw)
+    config = {"rescored_from": str(run_dir), "extractor": extractor, "extractor_model": extractor_model}
+    new = {**results, "extractor": extractor, "extractor_llm": llm.describe() if llm else None,
+           **summarize(rescored, {n: task_info(t) for n, t in tasks.items()}, extractor),
+           "manifest": {**provenance(config), "generation_manifest": results.get("manifest")}}
+    write_run(output or run_dir, new, rescored)
+    return new

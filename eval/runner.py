@@ -1,0 +1,123 @@
+"""run_eval: resolve tasks, load examples, generate, extract, score, write the run folder."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from eval.extract import extract
+from eval.registry import resolve
+from eval.report import summarize, write_run
+from eval.scoring import is_correct
+from eval.sources import Example, build_prompt, load_examples
+from eval.task import Metric, TaskConfig
+from tracemix.errors import RecipeError
+from tracemix.provenance import file_hash, provenance
+
+EXTRACTION_METHODS = ("rules", "llm")
+DEFAULT_MAX_NEW_TOKENS = 256
+
+
+def _check_extractor(extractor: str) -> None:
+    if extractor not in EXTRACTION_METHODS:
+        raise RecipeError(f"--extractor is '{extractor}'; use one of {', '.join(EXTRACTION_METHODS)}")
+
+
+def make_llm_extractor(extractor_model: str | None, extractor_base_url: str | None, **kw: Any):
+    from eval.llm_extract import LLMExtractor
+
+    return LLMExtractor(extractor_model or "gpt-3.5-turbo", base_url=extractor_base_url, **kw)
+
+
+def score_samples(task: TaskConfig, rows: list[dict], extractor: str, llm=None,
+                  sandbox_kw: dict | None = None, workers: int = 4) -> list[dict]:
+    """Fill `extracted`, `correct_by` and `correct` of sample rows (prompt, generation, gold, options)."""
+    rules = [extract(task.extractor or "", r["generation"], r.get("options")) for r in rows]
+    llm_answers = (llm.extract(task, [r["prompt"] for r in rows], [r["generation"] for r in rows],
+                               [r.get("options") for r in rows]) if llm is not None else None)
+
+    def judge(i: int) -> dict:
+        row = rows[i]
+        extracted = {"rules": rules[i]}
+        correct_by, details = {}, {}
+        correct_by["rules"], details = is_correct(task, rules[i], row["gold"], sandbox_kw)
+        if llm_answers is not None and task.metric != Metric.PASS_AT_1:
+            extracted["llm"] = llm_answers[i]
+            correct_by["llm"], _ = is_correct(task, llm_answers[i], row["gold"])
+        method = extractor if extractor in correct_by else "rules"
+        out = {**row, "extracted": extracted, "correct_by": correct_by, "correct": correct_by[method]}
+        if details:
+            out["details"] = details
+        return out
+
+    # code runs in sandbox subprocesses; a few at a time keeps the machine responsive
+    n_workers = workers if task.metric == Metric.PASS_AT_1 else 1
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        return list(pool.map(judge, range(len(rows))))
+
+
+def task_info(task: TaskConfig) -> dict[str, Any]:
+    return {"domain": str(task.domain), "metric": str(task.metric), "version": task.version}
+
+
+def _model_parents(model: str) -> dict[str, str]:
+    manifest = Path(model) / "manifest.json"
+    return {"model": file_hash(manifest)} if manifest.is_file() else {}
+
+
+def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str = "hf",
+             output: str | Path | None = None, limit: int | None = None, batch_size: int = 8,
+             extractor: str = "rules", max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+             extractor_model: str | None = None, extractor_base_url: str | None = None, seed: int = 0,
+             progress: bool = True, sandbox_kw: dict | None = None, **backend_kw: Any) -> dict[str, Any]:
+    """Evaluate `model` zero-shot on `tasks` (names, suites, YAML paths, bigbench:PATH or TaskConfigs).
+
+    Returns the results dict written to `output/results.json` (when `output` is given): per task
+    accuracy, stderr and n; per domain mean; overall; task versions; manifest. `backend_kw` goes to the
+    backend (e.g. base_url=, concurrency=, cache_dir= for openai; device=, chat_template= for hf).
+    """
+    _check_extractor(extractor)
+    if limit is not None and limit < 1:
+        raise RecipeError(f"--limit must be at least 1, got {limit}")
+    configs = [t for t in tasks if isinstance(t, TaskConfig)] if isinstance(tasks, list) else []
+    if not configs:
+        configs = resolve(tasks)  # type: ignore[arg-type]
+    # everything that can fail on input fails here, before a model is loaded
+    examples: dict[str, list[Example]] = {t.name: load_examples(t, limit) for t in configs}
+    prompts = {t.name: [build_prompt(t, ex) for ex in examples[t.name]] for t in configs}
+    llm = None
+    if extractor == "llm":
+        base = extractor_base_url or (backend_kw.get("base_url") if backend == "openai" else None)
+        llm = make_llm_extractor(extractor_model, base, progress=progress,
+                                 **{k: v for k, v in backend_kw.items() if k in ("cache_dir", "max_retries",
+                                                                                  "backoff", "concurrency")})
+
+    from eval.backends import get_backend
+
+    engine = get_backend(backend, model, batch_size=batch_size, seed=seed, progress=progress, **backend_kw)
+    samples: list[dict] = []
+    for task in configs:
+        gens = engine.generate(prompts[task.name], task.max_new_tokens or max_new_tokens)
+        rows = [{"task": task.name, "id": ex.id, "prompt": p, "generation": g, "gold": ex.gold,
+                 "options": ex.options} for ex, p, g in zip(examples[task.name], prompts[task.name], gens,
+                                                          strict=True)]
+        samples += score_samples(task, rows, extractor, llm, sandbox_kw)
+
+    config = {"model": model, "backend": backend, "tasks": [t.name for t in configs], "limit": limit,
+              "batch_size": batch_size, "extractor": extractor, "extractor_model": extractor_model,
+              "max_new_tokens": max_new_tokens, "seed": seed,
+              "backend_kw": {k: v for k, v in backend_kw.items() if "key" not in k}}
+    results = {
+        "model": model,
+        "backend": engine.describe(),
+        "extractor": extractor,
+        "extractor_llm": llm.describe() if llm is not None else None,
+        **summarize(samples, {t.name: task_info(t) for t in configs}, extractor),
+        "task_versions": {t.name: t.version for t in configs},
+        "task_configs": {t.name: t.to_dict() for t in configs},
+        "manifest": provenance(config, _model_parents(model)),
+    }
+    if output is not None:
+        write_run(output, results, samples)
+    return results
