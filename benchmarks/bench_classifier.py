@@ -36,10 +36,11 @@ def top(probs: dict[str, float]) -> str:
 
 
 def accuracy(work: Path, demo_docs: int, per_class: int) -> dict:
+    from real_sample import build_real_sample
+
     from curation.demo_data import iter_documents
     from curation.fasttext_tagger import FastTextClassifier, train_fasttext
     from curation.heuristic import HeuristicClassifier
-    from real_sample import build_real_sample
 
     demo = list(iter_documents(demo_docs, seed=0))
     t0 = time.perf_counter()

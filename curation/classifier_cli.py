@@ -1,7 +1,7 @@
 """`tracemix classifier label|train`: an LLM labels a sample, fastText distils it, fastText tags at scale.
 
     tracemix classifier label --input data/raw --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct \\
-        --output data/labels/llm.jsonl --limit 20000
+        --output data/labels/llm.jsonl --sample 20000
     tracemix classifier train --labels data/labels/llm.jsonl --output models/domain.bin
     tracemix tag --input data/raw --output data/tagged/raw --classifier fasttext:models/domain.bin
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,20 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 # -- label -------------------------------------------------------------------------------------------------
+def reservoir_sample(items, n: int, seed: int) -> list:
+    """A uniform sample of `n` items from a stream of unknown length, kept in stream order (Algorithm R)."""
+    rng = random.Random(seed)
+    keep: list = []
+    for i, item in enumerate(items):
+        if i < n:
+            keep.append((i, item))
+        else:
+            j = rng.randint(0, i)
+            if j < n:
+                keep[j] = (i, item)
+    return [item for _, item in sorted(keep, key=lambda pair: pair[0])]
+
+
 def run_label(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -107,9 +122,11 @@ def run_label(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     clf = LLMClassifier(args.base_url, args.model, api_key_env=args.api_key_env, cache_dir=args.cache_dir,
                         max_concurrency=args.max_concurrency, max_retries=args.max_retries,
-                        timeout=args.timeout, max_chars=args.max_chars or MAX_CHARS)
+                        timeout=args.timeout, max_chars=args.max_chars or MAX_CHARS, max_tokens=args.max_tokens)
     reader, docs = _read_documents(args.input, limit=args.limit, text_key=args.text_key)
     clf.check_endpoint()
+    if args.sample is not None:
+        docs = reservoir_sample(docs, args.sample, args.seed)
     records = [{"id": doc.id, "text": doc.text} for doc in docs]
     if not records:
         raise DataError(f"{args.input}: no documents to label")
@@ -121,7 +138,8 @@ def run_label(args: argparse.Namespace) -> int:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     stats = clf.stats
     config = {"input": args.input, "base_url": args.base_url, "model": args.model,
-              "prompt_version": PROMPT_VERSION, "max_chars": clf.max_chars, "limit": args.limit}
+              "prompt_version": PROMPT_VERSION, "max_chars": clf.max_chars, "limit": args.limit,
+              "sample": args.sample, "seed": args.seed}
     manifest = {"labeled": sum(counts.values()), "label_counts": {d: counts[d] for d in DOMAINS},
                 "stats": stats.to_dict(), "bad_input": _bad_input_counts(reader),
                 **provenance(config, _input_parents(args.input))}
@@ -154,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--model", required=True, help="model name as the endpoint knows it")
     lab.add_argument("--output", required=True, help="LABELED.jsonl to write (plus LABELED.jsonl.manifest.json)")
     lab.add_argument("--limit", type=int, default=-1, help="label only the first N documents (default: all)")
+    lab.add_argument("--sample", type=int, default=None,
+                     help="label a uniform random sample of N documents of the whole input (see --seed)")
+    lab.add_argument("--seed", type=int, default=0, help="seed of --sample")
     lab.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
     lab.add_argument("--cache-dir", default=None, help="answer cache (default ~/.cache/tracemix/llm-labels)")
     lab.add_argument("--api-key-env", default="OPENAI_API_KEY",
@@ -161,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--max-retries", type=int, default=5, help="retries on 429/5xx/connection errors")
     lab.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     lab.add_argument("--max-chars", type=int, default=None, help="characters of each document sent (default 6000)")
+    lab.add_argument("--max-tokens", type=int, default=200,
+                     help="answer length limit (raise it for models that think before answering)")
     lab.add_argument("--text-key", default="text", help="field holding the text (chats use messages/conversations)")
     lab.add_argument("--quiet", action="store_true", help="no progress bar")
     lab.set_defaults(func=run_label)

@@ -166,9 +166,13 @@ def _argmax(probs: Mapping[str, float]) -> str:
 def _predict_many(model, texts: list[str]) -> list[dict[str, float]]:
     if not texts:
         return []
-    labels, probs = model.predict([flatten(t) for t in texts], k=-1)
+    flat = [flatten(t) for t in texts]
+    labels, probs = model.predict(flat, k=-1)
     out = []
-    for labs, ps in zip(labels, probs, strict=True):
+    for line, labs, ps in zip(flat, labels, probs, strict=True):
+        if not line:  # nothing to read: fastText would answer from its bias alone
+            out.append({d: float(d == "general") for d in DOMAINS})
+            continue
         scores = dict.fromkeys(DOMAINS, 0.0)
         for lab, p in zip(labs, ps, strict=True):
             scores[lab[len(LABEL_PREFIX):]] = float(p)

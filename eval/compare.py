@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.report import _domain_key, load_run
+from eval.report import domain_sort_key, load_run
 from tracemix.atomic import atomic_path, write_json, write_text
 from tracemix.errors import DataError
 from tracemix.provenance import file_hash, provenance
@@ -29,7 +29,7 @@ def compare_table(runs: list[str | Path]) -> dict[str, Any]:
     loaded = [load_run(p, with_samples=False)[0] for p in paths]
     labels = _labels(paths)
     tasks = list(dict.fromkeys(t for res in loaded for t in res["tasks"]))
-    domains = sorted({d for res in loaded for d in res["domains"]}, key=_domain_key)
+    domains = sorted({d for res in loaded for d in res["domains"]}, key=domain_sort_key)
     return {
         "runs": labels,
         "models": [res["model"] for res in loaded],

@@ -31,7 +31,7 @@ def summarize(samples: list[dict], task_info: dict[str, dict], extractor: str) -
                 entry[f"accuracy_{method}"] = accuracy([bool(s["correct_by"][method]) for s in rows])
         tasks[name] = entry
     domains: dict[str, dict] = {}
-    for domain in sorted({t["domain"] for t in tasks.values()}, key=_domain_key):
+    for domain in sorted({t["domain"] for t in tasks.values()}, key=domain_sort_key):
         names = [n for n, t in tasks.items() if t["domain"] == domain]
         domains[domain] = {"accuracy": sum(tasks[n]["accuracy"] for n in names) / len(names), "tasks": names}
     all_correct = [bool(s["correct"]) for s in samples]
@@ -41,7 +41,7 @@ def summarize(samples: list[dict], task_info: dict[str, dict], extractor: str) -
     return {"tasks": tasks, "domains": domains, "overall": overall}
 
 
-def _domain_key(domain: str) -> tuple[int, str]:
+def domain_sort_key(domain: str) -> tuple[int, str]:
     return (DOMAIN_ORDER.index(domain) if domain in DOMAIN_ORDER else len(DOMAIN_ORDER), domain)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,9 @@ from eval.report import summarize, write_run
 from eval.scoring import is_correct
 from eval.sources import Example, build_prompt, load_examples
 from eval.task import Metric, TaskConfig
+from tracemix.atomic import write_json
 from tracemix.errors import RecipeError
-from tracemix.provenance import file_hash, provenance
+from tracemix.provenance import config_hash, file_hash, provenance
 
 EXTRACTION_METHODS = ("rules", "llm")
 DEFAULT_MAX_NEW_TOKENS = 256
@@ -66,6 +69,25 @@ def _model_parents(model: str) -> dict[str, str]:
     return {"model": file_hash(manifest)} if manifest.is_file() else {}
 
 
+def _fingerprint(model: str) -> dict[str, list[int]]:
+    """Size and mtime of a local model's files: a retrained checkpoint never reuses old generations."""
+    folder = Path(model)
+    if not folder.is_dir():
+        return {}
+    return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _saved_generations(output: str | Path | None, task: str, key: str) -> list[str] | None:
+    """Generations an interrupted run already made for this task with the same model and prompts."""
+    if output is None:
+        return None
+    path = Path(output) / ".generations" / f"{task}.json"
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    return saved["generations"] if saved.get("key") == key else None
+
+
 def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str = "hf",
              output: str | Path | None = None, limit: int | None = None, batch_size: int = 8,
              extractor: str = "rules", max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
@@ -80,9 +102,8 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
     _check_extractor(extractor)
     if limit is not None and limit < 1:
         raise RecipeError(f"--limit must be at least 1, got {limit}")
-    configs = [t for t in tasks if isinstance(t, TaskConfig)] if isinstance(tasks, list) else []
-    if not configs:
-        configs = resolve(tasks)  # type: ignore[arg-type]
+    items = tasks if isinstance(tasks, list) else [tasks]
+    configs = [c for item in items for c in ([item] if isinstance(item, TaskConfig) else resolve(item))]
     # everything that can fail on input fails here, before a model is loaded
     examples: dict[str, list[Example]] = {t.name: load_examples(t, limit) for t in configs}
     prompts = {t.name: [build_prompt(t, ex) for ex in examples[t.name]] for t in configs}
@@ -98,7 +119,16 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
     engine = get_backend(backend, model, batch_size=batch_size, seed=seed, progress=progress, **backend_kw)
     samples: list[dict] = []
     for task in configs:
-        gens = engine.generate(prompts[task.name], task.max_new_tokens or max_new_tokens)
+        n_tokens = task.max_new_tokens or max_new_tokens
+        key = config_hash({"engine": engine.describe(), "weights": _fingerprint(model), "prompts": prompts[task.name],
+                           "max_new_tokens": n_tokens, "seed": seed})
+        gens = _saved_generations(output, task.name, key)
+        if gens is None:
+            if progress:
+                print(f"[eval] {task.name}: {len(prompts[task.name])} prompts", file=sys.stderr, flush=True)
+            gens = engine.generate(prompts[task.name], n_tokens)
+            if output is not None:
+                write_json(Path(output) / ".generations" / f"{task.name}.json", {"key": key, "generations": gens})
         rows = [{"task": task.name, "id": ex.id, "prompt": p, "generation": g, "gold": ex.gold,
                  "options": ex.options} for ex, p, g in zip(examples[task.name], prompts[task.name], gens,
                                                           strict=True)]

@@ -165,9 +165,11 @@ def load_examples(task: TaskConfig, limit: int | None = None) -> list[Example]:
         gold = row.get(task.gold)
         gold = transform(gold, row) if transform else gold
         options = None
-        fields = dict(row)
+        # list fields (MBPP's test_list) read better one item per line in a prompt
+        fields = {k: "\n".join(map(str, v)) if isinstance(v, list) and v and all(isinstance(x, str) for x in v)
+                  else v for k, v in row.items()}
         if task.answer_type == AnswerType.CHOICE and choices_field:
-            options = [str(o) for o in row.get(choices_field) or []]
+            options = [str(o) for o in row.get(choices_field) or []]  # from the raw row, not the joined text
             fields["options"] = render_options(options)
         if isinstance(gold, list | tuple):
             gold = [str(g) for g in gold]

@@ -108,16 +108,6 @@ def _windows(docs: list[tuple[str, str]], tokenizer, budget: int, seq_len: int, 
                     return
 
 
-def plan_batches(docs_by_domain: dict[str, list[tuple[str, str]]], tokenizer, max_tokens_per_domain: int,
-                 batch_size: int, seq_len: int) -> list[tuple[str, list[tuple[str, int, list[int]]]]]:
-    """Tokenize up to the budget and group windows into per-domain batches: [(domain, windows), ...]."""
-    plan = []
-    for domain, docs in docs_by_domain.items():
-        windows = list(_windows(docs, tokenizer, max_tokens_per_domain, seq_len))
-        plan += [(domain, windows[i:i + batch_size]) for i in range(0, len(windows), batch_size)]
-    return plan
-
-
 def collate(domain: str, windows: list[tuple[str, int, list[int]]], pad_id: int) -> ProbeBatch:
     width = max(len(w) for _, _, w in windows)
     ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
@@ -128,6 +118,15 @@ def collate(domain: str, windows: list[tuple[str, int, list[int]]], pad_id: int)
     return ProbeBatch(domain, ids, mask, [d for d, _, _ in windows], [o for _, o, _ in windows])
 
 
-def iter_batches(plan, pad_id: int) -> Iterator[ProbeBatch]:
-    for domain, windows in plan:
-        yield collate(domain, windows, pad_id)
+def iter_batches(docs_by_domain: dict[str, list[tuple[str, str]]], tokenizer, max_tokens_per_domain: int,
+                 batch_size: int, seq_len: int, pad_id: int) -> Iterator[ProbeBatch]:
+    """Stream per-domain batches; documents are tokenized lazily, so memory is one batch, not the budget."""
+    for domain, docs in docs_by_domain.items():
+        pending: list[tuple[str, int, list[int]]] = []
+        for window in _windows(docs, tokenizer, max_tokens_per_domain, seq_len):
+            pending.append(window)
+            if len(pending) == batch_size:
+                yield collate(domain, pending, pad_id)
+                pending = []
+        if pending:
+            yield collate(domain, pending, pad_id)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from probes.counts import RoutingCounts
-from probes.data import iter_batches, plan_batches, read_documents
+from probes.data import iter_batches, read_documents
 from probes.discover import discover_routers
 from probes.hooks import RouterHooks
 from tracemix.errors import TracemixError
@@ -62,7 +62,7 @@ def _parent_hash(path: str | Path) -> str:
     return str(path)
 
 
-def probe_counts(model, batches, n_batches: int | None = None, domains: list[str] | None = None,
+def probe_counts(model, batches, domains: list[str], total_tokens: int | None = None,
                  sample_tokens: int = 2048, progress: bool = True) -> tuple[RoutingCounts, list]:
     """Run `batches` (ProbeBatch) through `model` with router hooks; returns the counts and router sites."""
     from tqdm.auto import tqdm
@@ -70,19 +70,21 @@ def probe_counts(model, batches, n_batches: int | None = None, domains: list[str
     sites = discover_routers(model)
     first = sites[0].module
     device = next(iter(first.parameters()), next(model.parameters())).device
-    counts = RoutingCounts([s.layer for s in sites], list(domains or []), sites[0].num_experts,
+    counts = RoutingCounts([s.layer for s in sites], list(domains), sites[0].num_experts,
                            sites[0].top_k, device=device, sample_tokens=sample_tokens)
     domain_index = {d: i for i, d in enumerate(counts.domains)}
     base = getattr(model, "base_model", model)  # the decoder stack: routing never needs the LM head
     in_device = model.get_input_embeddings().weight.device
-    with RouterHooks(sites) as hooks, torch.inference_mode():
-        for batch in tqdm(batches, total=n_batches, desc="probe", unit="batch", disable=not progress):
+    bar = tqdm(total=total_tokens, desc="probe", unit="tok", unit_scale=True, disable=not progress)
+    with RouterHooks(sites) as hooks, torch.inference_mode(), bar:
+        for batch in batches:
             mask = batch.attention_mask
             base(input_ids=batch.input_ids.to(in_device), attention_mask=mask.to(in_device), use_cache=False)
             indices, weights, logits = hooks.take(mask.numel(), device)
             dom = torch.full((mask.shape[0],), domain_index[batch.domain], dtype=torch.long)
             counts.update(indices, weights, logits, mask, dom, scoring=sites[0].scoring,
                           input_ids=batch.input_ids, doc_ids=batch.doc_ids, offsets=batch.offsets)
+            bar.update(int(mask.sum()))
     return counts, sites
 
 
@@ -111,11 +113,11 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
         tokenizer or model_name)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
 
-    plan = plan_batches(docs, tok, max_tokens_per_domain, batch_size, seq_len)
-    if not plan:
-        raise TracemixError(f"the tokenizer produced no tokens from '{data}'; are the texts empty?")
-    counts, sites = probe_counts(model, iter_batches(plan, pad_id), len(plan), list(docs),
+    batches = iter_batches(docs, tok, max_tokens_per_domain, batch_size, seq_len, pad_id)
+    counts, sites = probe_counts(model, batches, list(docs), total_tokens=max_tokens_per_domain * len(docs),
                                  sample_tokens=sample_tokens, progress=progress)
+    if int(counts.n_tokens.sum()) == 0:
+        raise TracemixError(f"the tokenizer produced no tokens from '{data}'; are the texts empty?")
     config = {"model": model_name, "data": [str(d) for d in (data if isinstance(data, list) else [data])],
               "max_tokens_per_domain": max_tokens_per_domain, "batch_size": batch_size, "seq_len": seq_len,
               "sample_tokens": sample_tokens, "family": getattr(model.config, "model_type", None),

@@ -48,19 +48,21 @@ def _check_resume(cfg: TrainConfig, output_dir: Path, resume: bool | None) -> st
     return ckpt
 
 
-def load_tokenizer(cfg: TrainConfig, dataset, output_dir: Path):
+def load_tokenizer(cfg: TrainConfig, dataset, output_dir: Path, args=None):
     """The configured tokenizer; `{train: ...}` trains one on the mixture (once: reused when resuming)."""
     from transformers import AutoTokenizer
 
     spec = cfg.tokenizer
     if isinstance(spec, TrainTokenizer):
-        from accelerate import PartialState
+        from contextlib import nullcontext
 
         from training.data import iter_texts
         from training.tokenizer import train_tokenizer
 
         tok_dir = output_dir / "tokenizer"
-        with PartialState().main_process_first():  # one process trains, the others load its files
+        # One process trains, the others wait and load its files.
+        first = args.main_process_first(local=False, desc="train tokenizer") if args else nullcontext()
+        with first:
             if not (tok_dir / "tokenizer.json").is_file():
                 train_tokenizer(iter_texts(dataset), spec.train.vocab_size, tok_dir, spec.train.min_frequency)
         tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
@@ -89,7 +91,7 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
     from training.data import load_mixture
     from training.model import build_model, describe_model, lora_config
     from training.plots import plot_loss
-    from training.trainer import build_trainer, loss_history
+    from training.trainer import build_trainer, loss_history, sft_config
 
     cfg = _resolve(config, data, output, max_steps, seed, overrides)
     if cfg.data is None:
@@ -99,11 +101,12 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
     resolved = cfg.model_dump(mode="json")
 
     dataset, mixture = load_mixture(cfg.data, cfg.objective)
-    tokenizer = load_tokenizer(cfg, dataset, output_dir)
+    args = sft_config(cfg, output_dir)
+    tokenizer = load_tokenizer(cfg, dataset, output_dir, args)
     model = build_model(cfg.model, tokenizer, cfg.seed)
     model_info = describe_model(model)
     trainer = build_trainer(cfg, model, tokenizer, dataset, output_dir, callbacks=callbacks,
-                            peft_config=lora_config(cfg.model))
+                            peft_config=lora_config(cfg.model), args=args)
     if trainer.is_world_process_zero():
         write_json(output_dir / "train_config.json", resolved)
 
@@ -132,6 +135,7 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
         "first_loss": history[0]["loss"], "train_loss": result.training_loss,
         "final_aux_loss": history[-1].get("aux_loss"), "resumed_from": ckpt,
         "tokens_seen": tokens, "train_runtime_s": round(runtime, 3),
+        "train_loop_s": result.metrics.get("train_runtime"),
         "model": model_info, "tokenizer": {"source": tok_source, "size": len(tokenizer)},
         "data": mixture,
         **provenance(resolved, parents={"mixture": mixture["manifest_hash"]} if mixture["manifest_hash"] else None),

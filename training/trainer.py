@@ -44,19 +44,24 @@ def _precision(precision: Precision) -> dict[str, bool]:
     return {"bf16": precision == Precision.BF16, "fp16": precision == Precision.FP16}
 
 
-def sft_config(cfg: TrainConfig, output_dir: str | Path, model_config=None, **extra: Any):
-    """The `trl.SFTConfig` for this run; `extra` (e.g. `use_cpu=True`) wins over the config's `training.extra`."""
+def router_aux_loss_coef(model_config) -> float | None:
+    """The coefficient TRL adds the aux loss with: the model's own, 0.0 when router logits are off."""
+    if getattr(model_config, "output_router_logits", False):
+        return getattr(model_config, "router_aux_loss_coef", None)
+    return 0.0 if hasattr(model_config, "router_aux_loss_coef") else None
+
+
+def sft_config(cfg: TrainConfig, output_dir: str | Path, **extra: Any):
+    """The `trl.SFTConfig` for this run; `extra` (e.g. `use_cpu=True`) wins over the config's `training.extra`.
+
+    Building it sets up the distributed state (accelerate), so build it before any per-process work.
+    """
     import torch
     from trl import SFTConfig
 
     t = cfg.training
     sft = cfg.objective == Objective.SFT
     warmup = t.warmup_steps if t.warmup_steps < 1 else int(t.warmup_steps)
-    aux_coef = None
-    if model_config is not None and getattr(model_config, "output_router_logits", False):
-        aux_coef = getattr(model_config, "router_aux_loss_coef", None)
-    elif model_config is not None and hasattr(model_config, "router_aux_loss_coef"):
-        aux_coef = 0.0  # router logits off: no aux loss to weight
     kwargs: dict[str, Any] = {
         "output_dir": str(output_dir), "seed": cfg.seed, "data_seed": cfg.seed,
         "max_steps": t.max_steps, "num_train_epochs": t.num_train_epochs,
@@ -66,20 +71,21 @@ def sft_config(cfg: TrainConfig, output_dir: str | Path, model_config=None, **ex
         "weight_decay": t.weight_decay, "max_grad_norm": t.max_grad_norm, "optim": t.optim,
         "max_length": t.max_length,
         # Packing concatenates documents into max_length blocks (no padding): the pretraining setting.
-        "packing": (not sft) if t.packing is None else t.packing,
+        # `bfd_split` splits documents longer than a block instead of dropping their tail (TRL's `bfd`).
+        "packing": (not sft) if t.packing is None else t.packing, "packing_strategy": "bfd_split",
         "assistant_only_loss": sft, "activation_checkpointing": t.gradient_checkpointing,
         "logging_steps": t.logging_steps, "logging_first_step": True,
         "save_strategy": "steps", "save_steps": t.save_steps, "save_total_limit": t.save_total_limit,
         "dataloader_num_workers": t.dataloader_num_workers, "report_to": "none",
-        "dataloader_pin_memory": torch.cuda.is_available(),
-        "router_aux_loss_coef": aux_coef,
+        # Without a GPU, `use_cpu` makes torchrun / accelerate launch set up gloo DDP instead of N lone runs.
+        "use_cpu": not torch.cuda.is_available(), "dataloader_pin_memory": torch.cuda.is_available(),
         **_precision(t.precision), **t.extra, **extra,
     }
     return SFTConfig(**kwargs)
 
 
 def build_trainer(cfg: TrainConfig, model, tokenizer, dataset, output_dir: str | Path,
-                  callbacks: list | None = None, peft_config=None, **sft_overrides: Any):
+                  callbacks: list | None = None, peft_config=None, args=None, **sft_overrides: Any):
     """An `SFTTrainer` ready to `train()`; tokenisation, masking and packing happen here (TRL)."""
     from trl import SFTTrainer
 
@@ -92,10 +98,11 @@ def build_trainer(cfg: TrainConfig, model, tokenizer, dataset, output_dir: str |
             else:
                 super()._load_from_checkpoint(resume_from_checkpoint, model)
 
-    args = sft_config(cfg, output_dir, model_config=model.config, **sft_overrides)
+    args = args or sft_config(cfg, output_dir, **sft_overrides)
+    args.router_aux_loss_coef = router_aux_loss_coef(model.config)
     callbacks = [MetricsLogCallback(Path(output_dir) / "metrics.jsonl"), *(callbacks or [])]
     return Trainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                      callbacks=callbacks, peft_config=peft_config)
+                   callbacks=callbacks, peft_config=peft_config)
 
 
 def last_checkpoint(output_dir: str | Path) -> str | None:

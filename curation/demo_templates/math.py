@@ -79,19 +79,19 @@ _THEOREMS = (
      "Therefore the claim holds for $n+1$, and by induction for all $n$.",
      "This is Gauss's formula scaled by {k}, a standard exercise in induction."),
     (r"The sum of the first $n$ odd numbers is $n^2$; for example the first {k} give ${k2}$.",
-     "Step 1: for $n = 1$, $1 = 1^2$.\n\nStep 2: assume $1 + 3 + \dots + (2n-1) = n^2$. Adding the next odd "
+     "Step 1: for $n = 1$, $1 = 1^2$.\n\nStep 2: assume $1 + 3 + \\dots + (2n-1) = n^2$. Adding the next odd "
      "number,\n$$n^2 + (2n + 1) = (n + 1)^2.$$\n\nHence the statement holds for every $n$; with $n = {k}$ the "
      "sum is ${k2}$.",
      "Arranging dots in growing squares makes this picture proof visible at a glance, e.g. {k2} dots for {k}."),
     (r"For every integer $n$, the number $n^3 - n$ is divisible by $6$ (e.g. $n = {k}$ gives ${k3}$).",
      "First, factor: $n^3 - n = (n - 1) n (n + 1)$.\n\nSecond, among three consecutive integers one is even "
-     "and one is a multiple of $3$.\n\nThus $2 \mid n^3 - n$ and $3 \mid n^3 - n$, so $6 \mid n^3 - n$. "
-     "For $n = {k}$: ${k3} = 6 \cdot {k3d6}$.",
+     "and one is a multiple of $3$.\n\nThus $2 \\mid n^3 - n$ and $3 \\mid n^3 - n$, so $6 \\mid n^3 - n$. "
+     r"For $n = {k}$: ${k3} = 6 \cdot {k3d6}$.",
      "The product of three consecutive integers always contains the factors two and three, so for {k} the "
      "value {k3} is a multiple of six."),
     (r"For positive reals $a, b$ we have $\frac{{a + b}}{{2}} \ge \sqrt{{ab}}$ (check: $a = {k}, b = {k2}$).",
-     "Step 1: $(\sqrt{{a}} - \sqrt{{b}})^2 \ge 0$.\n\nStep 2: expanding, $a - 2\sqrt{{ab}} + b \ge 0$.\n\n"
-     "Step 3: rearranging, $a + b \ge 2\sqrt{{ab}}$, hence the claim, with equality iff $a = b$.",
+     "Step 1: $(\\sqrt{{a}} - \\sqrt{{b}})^2 \\ge 0$.\n\nStep 2: expanding, $a - 2\\sqrt{{ab}} + b \\ge 0$.\n\n"
+     r"Step 3: rearranging, $a + b \ge 2\sqrt{{ab}}$, hence the claim, with equality iff $a = b$.",
      "The arithmetic mean of two positive numbers such as {k} and {k2} never falls below their geometric mean."),
     ("There are infinitely many primes; in particular there is a prime larger than ${k}$.",
      "Suppose the primes were $p_1, \\dots, p_m$.\n\n1. Let $N = p_1 p_2 \\cdots p_m + 1$.\n"
@@ -105,7 +105,7 @@ def proof(rng: random.Random, scaffold: bool) -> str:
     statement, scaffold_proof, remark = pick(rng, _THEOREMS)
     k = rng.randint(2, 99)
     values = {"k": k, "k2": k * k, "k3": k ** 3 - k, "k3d6": (k ** 3 - k) // 6}
-    head = pick(rng, ("Theorem.", "Claim.", "Proposition.", "Lemma {}.".format(rng.randint(1, 9))))
+    head = pick(rng, ("Theorem.", "Claim.", "Proposition.", f"Lemma {rng.randint(1, 9)}."))
     if scaffold:
         return f"{head} {statement.format(**values)}\n\nProof. {scaffold_proof.format(**values)} $\\blacksquare$\n"
     return f"{head} {statement.format(**values)} {remark.format(**values)}\n"

@@ -38,8 +38,9 @@ class HFBackend:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
             self.lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(self.device).eval()
-        except OSError as err:
-            raise DataError(f"cannot load model '{model}': {err}") from None
+        except (OSError, ValueError) as err:
+            where = "" if Path(model).expanduser().exists() else " (no such local folder, so it was tried as a hub id)"
+            raise DataError(f"cannot load model '{model}'{where}: {err}") from None
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.use_chat = bool(self.tokenizer.chat_template) if chat_template is None else chat_template

@@ -139,6 +139,14 @@ def test_label_limit_and_missing_text_field(tmp_path):
         base = ["--base-url", srv.base_url, "--model", "fake-model", "--cache-dir", str(tmp_path / "c"), "--quiet"]
         assert main(["label", "--input", str(inp), "--output", str(tmp_path / "o.jsonl"), "--limit", "3", *base]) == 0
         assert len(srv.requests) == 3
+        ids = []
+        for run, seed in enumerate((7, 7, 8)):
+            out = tmp_path / f"s{run}.jsonl"
+            assert main(["label", "--input", str(inp), "--output", str(out), "--sample", "4", "--seed", str(seed),
+                         *base]) == 0
+            ids.append([json.loads(line)["id"] for line in out.read_text().splitlines()])
+        assert len(ids[0]) == 4 and ids[0] == ids[1] and ids[0] != ids[2]
+        assert ids[0] == sorted(ids[0], key=int)  # input order kept
         nokey = write_jsonl(tmp_path / "nokey.jsonl", [{"id": "1", "body": "x"}])
         with pytest.raises(DataError, match="'text'"):
             main(["label", "--input", str(nokey), "--output", str(tmp_path / "n.jsonl"), *base])
@@ -155,3 +163,13 @@ def test_label_fails_fast_when_the_endpoint_is_down(tmp_path):
         main(["label", "--input", str(inp), "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m",
               "--output", str(tmp_path / "o.jsonl"), "--cache-dir", str(tmp_path / "c"), "--quiet"])
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_reservoir_sample_is_uniform_and_ordered():
+    from collections import Counter
+
+    from curation.classifier_cli import reservoir_sample
+
+    assert reservoir_sample(range(3), 5, 0) == [0, 1, 2]
+    hits = Counter(i for seed in range(2000) for i in reservoir_sample(range(10), 3, seed))
+    assert all(abs(hits[i] / 2000 - 0.3) < 0.05 for i in range(10))  # each item kept with probability 3/10

@@ -126,6 +126,7 @@ def test_classifier_predicts_distribution_and_pickles(tmp_path):
     assert clone.predict(text) == probs
     assert clone.name == clf.name
     assert clf.predict_many([text, "The river market opens at dawn."])[0] == probs
+    assert clf.predict(" \n ") == {"pure_code": 0.0, "code_text": 0.0, "math_text": 0.0, "general": 1.0}
 
 
 def test_missing_model_file_is_a_clear_error(tmp_path):

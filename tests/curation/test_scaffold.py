@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curation.scaffold import CAPS, FEATURES, WEIGHTS, scaffold_features, scaffold_score, score_from_features
+from curation.scaffold import FEATURES, SCALES, WEIGHTS, scaffold_features, scaffold_score, score_from_features
 
 SCAFFOLD_MATH = """Problem: A tank holds 120 litres and drains 8 litres per minute. When is it empty?
 
@@ -46,9 +46,9 @@ def test_derivation_lines_count():
 
 def test_weights_sum_to_one_and_caps_positive():
     assert sum(WEIGHTS.values()) == pytest.approx(1.0)
-    assert set(WEIGHTS) == set(CAPS) == set(FEATURES)
-    assert all(c > 0 for c in CAPS.values())
-    saturated = {name: CAPS[name] * 10 for name in FEATURES}
+    assert set(WEIGHTS) == set(SCALES) == set(FEATURES)
+    assert all(c > 0 for c in SCALES.values())
+    saturated = {name: SCALES[name] * 40 for name in FEATURES}
     assert score_from_features(saturated) == pytest.approx(1.0)
 
 

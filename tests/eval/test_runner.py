@@ -40,3 +40,15 @@ def test_input_errors_come_before_any_model_is_loaded(tmp_path):
         run_eval("m", "coin_flip", extractor="gpt")
     with pytest.raises(DataError, match="does not exist"):
         run_eval(str(tmp_path / "missing-model"), "coin_flip", limit=1, progress=False)
+
+
+def test_rerun_into_the_same_folder_reuses_generations(tmp_path):
+    with FakeOpenAIServer(lambda prompt, body: "The answer is yes.") as server:
+        kw = {"backend": "openai", "base_url": server.base_url, "cache_dir": None, "progress": False,
+              "output": tmp_path / "run"}
+        first = run_eval("m", "coin_flip", limit=4, **kw)
+        assert len(server.requests) == 4
+        again = run_eval("m", "coin_flip", limit=4, **kw)
+        assert len(server.requests) == 4 and again["tasks"] == first["tasks"]
+        run_eval("m", "coin_flip", limit=5, **kw)  # other prompts: generated anew
+        assert len(server.requests) == 9

@@ -1,10 +1,11 @@
+import os
 import socket
 import threading
 import time
 
 import pytest
 
-from eval.sandbox import _namespace_prefix, check_program, run_python
+from eval.sandbox import _drop_uid, _namespace_prefix, check_program, default_interpreter, run_python
 
 
 def test_passing_and_failing_programs():
@@ -84,3 +85,12 @@ def test_humaneval_program_uses_prompt_or_full_function():
     assert run_python(check_program("    return math.pi * r * r\n", gold)).passed
     assert run_python(check_program("def area(r):\n    return math.pi * r ** 2\n", gold)).passed
     assert not run_python(check_program("def area(r):\n    return 2 * r\n", gold)).passed
+
+
+def test_limits_are_set_in_the_child():
+    code = ("import os, resource\nprint(resource.getrlimit(resource.RLIMIT_NPROC)[0], "
+            "resource.getrlimit(resource.RLIMIT_AS)[0] >> 20, os.getuid())")
+    nproc, memory_mb, uid = run_python(code, max_procs=7, memory_mb=300).stdout.split()
+    assert (nproc, memory_mb) == ("7", "300")
+    if os.geteuid() == 0 and _drop_uid(default_interpreter()):
+        assert uid == "65534"  # root would not be held to RLIMIT_NPROC

@@ -4,7 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from probes.data import collate, plan_batches, read_documents
+from probes.data import collate, iter_batches, read_documents
 from tests.probes.conftest import write_tagged
 from tracemix.errors import DataError
 
@@ -58,11 +58,14 @@ def test_bad_jsonl_line_is_named(tmp_path):
 def test_budget_windows_and_padding(tiny_tokenizer):
     docs = {"general": [("a", "the river flows through the old town " * 3), ("b", "the market opens")],
             "pure_code": [("c", "def add(a, b):\n    return a + b\n")]}
-    plan = plan_batches(docs, tiny_tokenizer, max_tokens_per_domain=20, batch_size=2, seq_len=8)
-    general = [w for d, ws in plan if d == "general" for w in ws]
-    assert sum(len(t) for _, _, t in general) == 20  # exact budget
-    assert all(len(t) <= 8 for _, _, t in general)
-    assert [(d, o) for d, o, _ in general][:3] == [("a", 0), ("a", 8), ("a", 16)]
+    batches = list(iter_batches(docs, tiny_tokenizer, max_tokens_per_domain=20, batch_size=2, seq_len=8,
+                                pad_id=1))
+    general = [b for b in batches if b.domain == "general"]
+    assert [b.domain for b in batches] == ["general"] * len(general) + ["pure_code"] * (len(batches) - len(general))
+    assert sum(int(b.attention_mask.sum()) for b in general) == 20  # exact budget
+    assert all(b.input_ids.shape[1] <= 8 and b.input_ids.shape[0] <= 2 for b in batches)
+    assert [(d, o) for b in general for d, o in zip(b.doc_ids, b.offsets, strict=True)][:3] == [
+        ("a", 0), ("a", 8), ("a", 16)]
     batch = collate("general", [("a", 0, [5, 6, 7]), ("b", 0, [8])], pad_id=1)
     assert batch.input_ids.tolist() == [[5, 6, 7], [8, 1, 1]]
     assert batch.attention_mask.tolist() == [[1, 1, 1], [1, 0, 0]]

@@ -10,13 +10,13 @@ from tracemix.errors import TracemixError
 
 
 def test_planted_routing_is_recovered_exactly(tmp_path, planted_data, tiny_tokenizer):
-    from probes.data import plan_batches, read_documents
+    from probes.data import iter_batches, read_documents
 
     folder, ids_code, ids_math = planted_data
     # padding routes like math; the code batches below are padded, so counting it would show up
     model = planted_mixtral(ids_code, ids_math + [tiny_tokenizer.pad_token_id])
-    plan = plan_batches(read_documents(folder), tiny_tokenizer, 150, 3, 16)
-    assert any(len({len(w) for _, _, w in ws}) > 1 for d, ws in plan if d == "pure_code")
+    batches = iter_batches(read_documents(folder), tiny_tokenizer, 150, 3, 16, tiny_tokenizer.pad_token_id)
+    assert any(not b.attention_mask.all() for b in batches if b.domain == "pure_code")
     m = run_probe(model, folder, tmp_path / "probe", tokenizer=tiny_tokenizer, max_tokens_per_domain=150,
                   batch_size=3, seq_len=16, progress=False)
     assert m["domains"] == ["pure_code", "math_text"]

@@ -36,8 +36,8 @@ def test_assistant_only_loss_masks_exact_token_positions(tiny_tokenizer, tiny_to
 
 
 def test_causal_lm_packs_text_and_sft_does_not(tiny_tokenizer_dir):
-    lm = sft_config(load_config(tiny_config(tiny_tokenizer_dir, "llama")), "/tmp/x", use_cpu=True)
-    sft = sft_config(load_config(tiny_config(tiny_tokenizer_dir, "llama", objective="sft")), "/tmp/x", use_cpu=True)
+    lm = sft_config(load_config(tiny_config(tiny_tokenizer_dir, "llama")), "/tmp/x")
+    sft = sft_config(load_config(tiny_config(tiny_tokenizer_dir, "llama", objective="sft")), "/tmp/x")
     assert (lm.packing, lm.assistant_only_loss, lm.max_length) == (True, False, 64)
     assert (sft.packing, sft.assistant_only_loss) == (False, True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,21 +38,21 @@ def _variant_stages(sweep: Sweep, variant: dict[str, Any], cache: Path) -> list[
                 "seed": sweep.seed}
     train = st.stage(cache, "train", train_in)
     plan = [
-        (mix, mix_in, lambda: st.run_mix(sweep.recipe, variant["overrides"], mix.dir)),
-        (train, train_in, lambda: st.run_train(sweep.train.config, mix.dir, train.dir, sweep.train.max_steps,
-                                               sweep.seed, sweep.train.overrides)),
+        (mix, mix_in, partial(st.run_mix, sweep.recipe, variant["overrides"], mix.dir)),
+        (train, train_in, partial(st.run_train, sweep.train.config, mix.dir, train.dir, sweep.train.max_steps,
+                                  sweep.seed, sweep.train.overrides)),
     ]
     if sweep.eval:
         settings = sweep.eval.model_dump()
         eval_in = {"stage": settings, "train": train.key}
         ev = st.stage(cache, "eval", eval_in)
-        plan.append((ev, eval_in, lambda: st.run_evaluation(train.dir, settings, ev.dir)))
+        plan.append((ev, eval_in, partial(st.run_evaluation, train.dir, settings, ev.dir)))
     if sweep.probe:
         data = _probe_data(sweep)
-        settings = sweep.probe.model_dump(exclude={"data"})
-        probe_in = {"stage": settings, "data": st.folder_fingerprint(data), "train": train.key}
+        probe_settings = sweep.probe.model_dump(exclude={"data"})
+        probe_in = {"stage": probe_settings, "data": st.folder_fingerprint(data), "train": train.key}
         pr = st.stage(cache, "probe", probe_in)
-        plan.append((pr, probe_in, lambda: st.run_probing(train.dir, data, settings, pr.dir)))
+        plan.append((pr, probe_in, partial(st.run_probing, train.dir, data, probe_settings, pr.dir)))
     return plan
 
 

@@ -1,0 +1,1 @@
+"""Task files (one YAML per task) and suites.yaml; read by eval.registry."""
