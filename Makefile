@@ -23,7 +23,10 @@ $(STAMP): pyproject.toml
 test: install
 	$(OFFLINE) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests
 
+# The demo ablation: generate the embedded corpus, tag it, then mix -> train -> eval -> probe per variant.
 demo: install
+	$(OFFLINE) $(BIN)/tracemix demo-data --output data/demo
+	$(OFFLINE) $(BIN)/tracemix tag --input data/demo --output data/tagged/demo
 	$(OFFLINE) $(BIN)/tracemix ablate recipes/ablations/demo.yaml --output runs/demo
 
 bench: install

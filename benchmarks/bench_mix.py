@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DOMAINS = ("pure_code", "code_text", "math_text", "general")
-VOCAB = np.array("the of a to in is step proof def return x y = + - * ( ) : sum let we hence so i for".split())
+VOCAB = np.array(["the", "of", "a", "to", "in", "is", "step", "proof", "def", "return", "x", "y", "=", "+", "-", "*", "(", ")", ":", "sum", "let", "we", "hence", "so", "i", "for"])
 
 
 def make_corpus(folder: Path, docs: int, words: int, seed: int = 0, files: int = 4) -> Path:
@@ -139,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "bench_mix.json"))
     args = p.parse_args(argv)
     quiet()
+    # import both code paths before timing either
+    import datatrove.pipeline.readers  # noqa: F401
+    import datatrove.pipeline.writers  # noqa: F401
+
+    import curation.mixing.build  # noqa: F401
+
     tmp = Path(tempfile.mkdtemp(prefix="bench_mix_"))
     try:
         src = make_corpus(tmp / "corpus", args.docs, args.words)

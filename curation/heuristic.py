@@ -10,8 +10,9 @@ Features (`domain_features(text)`, all floats; "share" = fraction of non-empty l
 |                    | a line ending in `;` `{` `}` `):`, an assignment to a named target, a bare call        |
 | `fenced_share`     | lines inside Markdown fences (``` or ~~~), counted against all non-empty lines         |
 | `n_fences`         | number of fenced blocks                                                               |
-| `doc_code_share`   | reStructuredText literal blocks (after `::`, `.. code-block::`; not `.. math::`) and   |
-|                    | doctest lines (`>>>`, `...`)                                                          |
+| `doc_code_share`   | reStructuredText literal blocks (after `::`, `.. code-block::`; not `.. math::`),      |
+|                    | doctest lines (`>>>`, `...`) and code lines of Markdown indented blocks (4+ spaces    |
+|                    | after a blank line that follows a paragraph line)                                     |
 | `indented_share`   | lines indented by 4+ spaces or a tab                                                  |
 | `comment_share`    | comment lines (`# `, `//`, `/*`, `* `, `*/`)                                          |
 | `prose_share`      | lines of running text: 6+ words, 80% of them plain words, not code by the rules above |
@@ -23,6 +24,8 @@ Features (`domain_features(text)`, all floats; "share" = fraction of non-empty l
 | `equation_share`   | lines holding a relation (`=`, `≤`, `≥`, `\\le` ...) that are not code by the rules    |
 | `math_words`       | math vocabulary per 100 words (theorem, proof, solve, integer, derivative, how many ...) |
 | `code_words`       | programming vocabulary per 100 words (function, install, variable, API, pip ...)       |
+| `word_problem`     | 1.0 if the text asks for a quantity ("how many", "what is the total", "solve for" ...) |
+|                    | and holds 3+ numbers: a word problem needs neither LaTeX nor equations                 |
 
 Scoring (`_scores`): features are saturated to [0, 1] (for example `latex = min(1, latex_density / 3)`)
 and each domain gets a hand-set linear score; `predict` returns their softmax, so the four probabilities
@@ -54,14 +57,17 @@ _CODE_PREFIXES = (
     "await ", "async ", "assert ", "namespace ", "template<", "using ", "extern ", "enum ", "module.exports",
     "require(", "print(", "printf(", "console.", "set -", "sub ", "my $", "foreach ", "unless ", "use ",
     "if (", "for (", "while (", "switch (", "} ", "}", "{", "nonlocal ", "global ", "del ", "lambda ",
+    "SELECT ", "FROM ", "WHERE ", "CREATE ", "INSERT ", "UPDATE ", "DELETE ", "GROUP BY", "ORDER BY", "WITH ",
+    "JOIN ", "LEFT JOIN", "INNER JOIN", "ALTER ", "DROP ", "VALUES", "LIMIT ", "HAVING ",
 )
 _BLOCK_KEYWORDS = ("if ", "for ", "while ", "with ", "else", "try", "match ", "case ", "do", "then")
 _SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "break", "continue", "return",
                           "};", "});", "end", "})", "]", "],", ")"})
-_COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--")
+_LIST_MARKERS = ("- ", "* ", "+ ", "|")
+_COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--", "-- ")
 _PUNCT = ".,;:!?()[]\"'`*“”‘’"
 # running text: 6+ words, the first starting with a letter, the rest plain words (digits allowed after)
-_PROSE = re.compile(r"(?:- |[\x22'(“])?[A-Za-z][A-Za-z'’,.;:!?)\x22”-]*(?: +[\x22'(“]?[\w'’,.;:!?()\x22”/%-]+){5,}$")
+_PROSE = re.compile(r"(?:- |[\x22'(“*`])?[A-Za-z][A-Za-z'’,.;:!?)\x22”`*-]*(?: +[\x22'(“*`]?[\w'’,.;:!?()\x22”/%`*-]+){5,}$")
 _ASSIGN = re.compile(r"[\w.\[\]'\"]*[A-Za-z_][\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|<<|>>)?=(?!=)\s*\S")
 _CALL = re.compile(r"[\w.]+\(.*\)\s*;?$")
 _LATEX_CMD = re.compile(r"\\[A-Za-z]")
@@ -80,7 +86,8 @@ _LATEX = re.compile(
     r"|partial|nabla|mathbb|mathrm|mathcal|binom|begin|end|left|right|quad|pmod|mod|log|ln|sin|cos"
     r"|exp|in|subset|cup|cap|forall|exists|Rightarrow|implies|to|mapsto|ldots|cdots|text|overline|hat)\b"
 )
-_ARITH = re.compile(r"\d[ \t]*[-+*/×÷^=][ \t]*[-\d(a-z]")
+# "-" only with spaces around it, so year ranges (1999-2004) and dates are not arithmetic
+_ARITH = re.compile(r"\d[ \t]*[+*/×÷^=][ \t]*[-\d(a-z]|\d[ \t]+-[ \t]+[\d(a-z]")
 _MATH_SYMBOLS = "≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→≠"
 # bytes -> lowercase ASCII letters, everything else a separator (one C call per document)
 _TOKENS = bytes(c if 97 <= c <= 122 else c + 32 if 65 <= c <= 90 else 32 for c in range(256))
@@ -94,6 +101,10 @@ _MATH_VOCAB = frozenset(
     b"cubic quadratic coefficient coefficients variance modulo gcd lcm mean average median percent percentage "
     b"ratio formula identity infinite finite axiom induction convex differentiable continuous bounded".split()
 )
+_QUANTITY_QUESTIONS = ("how many", "how much", "how long", "how far", "what is the total", "what is the sum",
+                       "what is the probability", "what is the mean", "what is the average", "find the value",
+                       "calculate the", "compute the", "solve for")
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)?")
 _MATH_PHRASES = ("how many", "how much", "square root", "expected value")
 _CODE_VOCAB = frozenset(
     b"code function functions method methods class variable variables install pip import module modules "
@@ -152,6 +163,10 @@ def _is_code(ln: str) -> bool:
         return True
     if ln.startswith("from ") and " import " in ln:
         return True
+    if "  #" in ln or " // " in ln or "/*" in ln:  # code followed by an inline comment
+        return True
+    if last == "," and ln[0] in "'\"0123456789[({-":  # a line of a data literal
+        return True
     if "=" in ln and _ASSIGN.match(ln) and not _LATEX_CMD.search(ln):
         return True
     return last == ")" and "(" in ln and " " not in ln.split("(", 1)[0] and _CALL.match(ln) is not None
@@ -162,34 +177,55 @@ def _is_prose(ln: str) -> bool:
 
 
 def _line_stats(text: str) -> dict[str, int]:
-    n = code = prose = comment = brace = indented = equation = 0
+    n = code = prose = comment = brace = indented = equation = md_block = 0
+    in_block_comment = False  # inside /* ... */, where prose lines are still comments
+    # Markdown indented code block: 4+ spaces after a blank line that follows a paragraph line
+    after_paragraph = saw_blank = in_md_block = False
     for raw in text.split("\n"):
         ln = raw.strip()
         if not ln:
+            saw_blank = True
             continue
         n += 1
-        if raw[0] in " \t" and (raw.startswith("    ") or raw[0] == "\t"):
-            indented += 1
-        if ln.startswith(_COMMENT_PREFIXES):
+        deep = raw[0] in " \t" and (raw.startswith("    ") or raw[0] == "\t")
+        indented += deep
+        in_md_block = deep and (in_md_block or (saw_blank and after_paragraph))
+        saw_blank = False
+        if in_block_comment or ln.startswith(_COMMENT_PREFIXES):
             comment += 1
+            if ln.startswith("/*") or in_block_comment:
+                in_block_comment = "*/" not in ln
+            after_paragraph = False
             continue
         if ln[-1] in ";{}" and (ln[-1] == ";" or "\\" not in ln):
             brace += 1
-        if _is_code(ln):
+        is_code = _is_code(ln)
+        if is_code:
             code += 1
+            md_block += in_md_block  # only code lines count: licences indent quoted prose the same way
         elif _is_prose(ln):
             prose += 1
+        # a paragraph line: not indented, not code, not a list item
+        after_paragraph = not (deep or is_code or ln.startswith(_LIST_MARKERS) or ln[0].isdigit())
         if ("=" in ln or not ln.isascii() or "\\" in ln) and any(r in ln for r in _RELATION_CHARS) \
                 and not any(m in ln for m in _CODE_MARKS):
             equation += 1
     return {"n": n, "code": code, "prose": prose, "comment": comment, "brace": brace, "indented": indented,
-            "equation": equation}
+            "equation": equation, "md_block": md_block}
 
 
 def _vocab_count(counts: Counter, vocab: frozenset) -> int:
     if len(counts) < len(vocab):  # short documents: walk the document's words, not the vocabulary
         return sum(n for w, n in counts.items() if w in vocab)
     return sum(counts[w] for w in vocab if w in counts)
+
+
+def _word_problem(text: str) -> float:
+    """1.0 when the text asks for a quantity ("how many", "what is the total") and holds 3+ numbers."""
+    lower = text.lower()
+    if not any(q in lower for q in _QUANTITY_QUESTIONS):
+        return 0.0
+    return 1.0 if len(_NUMBER.findall(text, 0, 20_000)) >= 3 else 0.0
 
 
 def _word_stats(text: str) -> tuple[int, int, int]:
@@ -215,7 +251,7 @@ def domain_features(text: str) -> dict[str, float]:
         outside = _FENCE.sub("\n", text) if blocks else text
     lines = _line_stats(outside)
     denom = max(1, lines["n"] + fenced_lines)
-    doc_code = 0
+    doc_code = lines["md_block"]
     if "::" in outside:
         doc_code += sum(len(_NONEMPTY.findall(block)) for block in _RST_BLOCK.findall(outside))
     if ">>>" in outside:
@@ -243,6 +279,7 @@ def domain_features(text: str) -> dict[str, float]:
         "equation_share": lines["equation"] / denom,
         "math_words": 100.0 * math_n / words,
         "code_words": 100.0 * code_n / words,
+        "word_problem": _word_problem(text),
     }
 
 
@@ -265,9 +302,10 @@ def _scores(f: dict[str, float]) -> dict[str, float]:
     pure = 5.0 * code + 2.0 * parses + 2.0 * shebang - 5.0 * prose - 4.0 * blocks - 0.5
     code_text = (2.5 * has_blocks + 2.0 * blocks + 3.0 * min(code + blocks, 2.0 * prose)
                  + 1.0 * codew * _clip(3.0 * (code + blocks)) - 1.5 * parses - 1.0)
-    math_text = (3.0 * latex + 1.5 * symbols + 2.0 * equations + 3.0 * mathw - 3.0 * code - 1.5 * blocks
-                 - 2.0 * parses - 1.0)
-    general = 3.0 * prose - 3.0 * code - 2.0 * latex - 2.0 * mathw - 2.0 * has_blocks
+    problem = f["word_problem"]
+    math_text = (3.0 * latex + 1.5 * symbols + 2.0 * equations + 3.0 * mathw + 2.0 * problem - 3.0 * code
+                 - 1.5 * blocks - 2.0 * parses - 1.0)
+    general = 3.0 * prose - 3.0 * code - 2.0 * latex - 2.0 * mathw - 1.0 * problem - 2.0 * has_blocks
     return {"pure_code": pure, "code_text": code_text, "math_text": math_text, "general": general}
 
 

@@ -31,6 +31,7 @@ def probe_parser() -> argparse.ArgumentParser:
     p.add_argument("--device-map", default=None, help="e.g. 'auto' to spread a big checkpoint with accelerate")
     p.add_argument("--sample-tokens", type=int, default=2048,
                    help="tokens per domain whose expert sets are kept for router saturation (tokens.npz)")
+    p.add_argument("--domains", nargs="+", default=None, help="probe only these domains (default: all found)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
@@ -67,7 +68,7 @@ def main(argv: list[str]) -> int:
                         tokenizer=args.tokenizer, max_tokens_per_domain=args.max_tokens_per_domain,
                         batch_size=args.batch_size, seq_len=args.seq_len,
                         device=None if args.device == "auto" else args.device, device_map=args.device_map,
-                        sample_tokens=args.sample_tokens, progress=not args.no_progress)
+                        sample_tokens=args.sample_tokens, domains=args.domains, progress=not args.no_progress)
     tokens = ", ".join(f"{d} {n:,}" for d, n in metrics["n_tokens"].items())
     print(f"probed {tokens} tokens over {len(metrics['layers'])} MoE layers; mean I(D;E) "
           f"{metrics['summary']['mean_generalised_jsd']:.3f} bits\nwrote {args.output}/report.md")

@@ -33,7 +33,10 @@ def routing_rows(model: str, state: dict[str, np.ndarray], layers, domains) -> d
 def summarise(state: dict[str, np.ndarray], layers: list[int], domains: list[str], num_experts: int,
               top_k: int, lift_threshold: float = M.LIFT_THRESHOLD,
               core_coverage: float = M.CORE_COVERAGE) -> dict[str, Any]:
-    """All routing metrics of one probe run (DESIGN.md 'Routing metrics')."""
+    """All routing metrics of one probe run (DESIGN.md 'Routing metrics'); unprobed domains are left out."""
+    keep = [i for i in range(len(domains)) if state["n_tokens"][0, i] > 0]  # a zero row would skew lift
+    state = {key: value[:, keep] for key, value in state.items()}
+    domains = [domains[i] for i in keep]
     n_tok = state["n_tokens"]
     f = M.load(state["selected"], n_tok, top_k)  # [L, D, E]
     p = M.soft_load(state["prob_sum"], n_tok)
@@ -46,7 +49,7 @@ def summarise(state: dict[str, np.ndarray], layers: list[int], domains: list[str
     rep_any, rep_first = M.repeat_rates(state["repeat_any"], state["repeat_first"], state["repeat_pairs"])
     contested = M.contested_experts(f, lift_threshold)  # [L, E]
     c_share = M.contested_share(f, contested)
-    probed = [i for i, _ in enumerate(domains) if n_tok[0, i] > 0]
+    probed = list(range(len(domains)))
     pairs = list(combinations(probed, 2))
 
     per_layer, per_layer_domain = [], []

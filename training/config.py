@@ -115,6 +115,7 @@ class TrainingSection(_Strict):
     save_steps: int = Field(500, ge=1)
     save_total_limit: int | None = Field(2, ge=1)
     dataloader_num_workers: int = Field(0, ge=0)
+    token_metrics: bool = False  # log TRL's per-token entropy and accuracy (costs a fused-head pass)
     extra: dict[str, Any] = Field(default_factory=dict)  # any other `trl.SFTConfig` argument
 
 

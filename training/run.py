@@ -126,7 +126,7 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
     history = loss_history(trainer.state.log_history)
     if not history:
         raise DataError(f"{cfg.data}: training logged no loss (0 steps?); check max_steps and the mixture size")
-    tokens = history[-1].get("num_tokens")
+    tokens = trainer.state.num_input_tokens_seen
     trained_tok = isinstance(cfg.tokenizer, TrainTokenizer)
     tok_source = str(output_dir / "tokenizer") if trained_tok else (cfg.tokenizer or cfg.model.from_pretrained)
     manifest: dict[str, Any] = {

@@ -70,11 +70,13 @@ def sft_config(cfg: TrainConfig, output_dir: str | Path, **extra: Any):
         "learning_rate": t.learning_rate, "lr_scheduler_type": t.lr_scheduler_type, "warmup_steps": warmup,
         "weight_decay": t.weight_decay, "max_grad_norm": t.max_grad_norm, "optim": t.optim,
         "max_length": t.max_length,
-        # Packing concatenates documents into max_length blocks (no padding): the pretraining setting.
-        # `bfd_split` splits documents longer than a block instead of dropping their tail (TRL's `bfd`).
-        "packing": (not sft) if t.packing is None else t.packing, "packing_strategy": "bfd_split",
+        # Packing: documents joined with EOS and cut into full max_length blocks, as in GPT/Llama pretraining
+        # (`wrapped`: no token dropped, no padding, plain causal attention). `bfd_split` keeps documents
+        # apart (padding-free, per-document attention), which pays off with flash attention on a GPU.
+        "packing": (not sft) if t.packing is None else t.packing, "packing_strategy": "wrapped",
         "assistant_only_loss": sft, "activation_checkpointing": t.gradient_checkpointing,
         "logging_steps": t.logging_steps, "logging_first_step": True,
+        "include_num_input_tokens_seen": "non_padding",
         "save_strategy": "steps", "save_steps": t.save_steps, "save_total_limit": t.save_total_limit,
         "dataloader_num_workers": t.dataloader_num_workers, "report_to": "none",
         # Without a GPU, `use_cpu` makes torchrun / accelerate launch set up gloo DDP instead of N lone runs.
@@ -87,9 +89,24 @@ def sft_config(cfg: TrainConfig, output_dir: str | Path, **extra: Any):
 def build_trainer(cfg: TrainConfig, model, tokenizer, dataset, output_dir: str | Path,
                   callbacks: list | None = None, peft_config=None, args=None, **sft_overrides: Any):
     """An `SFTTrainer` ready to `train()`; tokenisation, masking and packing happen here (TRL)."""
+    from transformers import Trainer as BaseTrainer
     from trl import SFTTrainer
 
     class Trainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if cfg.training.token_metrics or not model.training:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            # The model's own loss (mean NLL on label tokens, plus coef * aux loss for MoE), as in a plain
+            # `transformers.Trainer`; TRL's per-token entropy/accuracy metrics are skipped for speed.
+            inputs["use_cache"] = False
+            if self.aux_loss_enabled:
+                inputs["output_router_logits"] = True
+            loss, outputs = BaseTrainer.compute_loss(self, model, inputs, True, num_items_in_batch)
+            if self.aux_loss_enabled:
+                aux = self.accelerator.gather_for_metrics(outputs.aux_loss.detach()).mean().item()
+                self._metrics["train"]["aux_loss"].append(aux)
+            return (loss, outputs) if return_outputs else loss
+
         def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
             target = model if model is not None else self.model
             plain = not (self.is_fsdp_enabled or self.is_deepspeed_enabled or hasattr(target, "peft_config"))

@@ -154,11 +154,60 @@ def rust_module(rng: random.Random, scaffold: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sql_script(rng: random.Random, scaffold: bool) -> str:
+    table, col = pick(rng, IDENT_NOUNS), pick(rng, IDENT_NOUNS)
+    lines = [f"-- {table} reporting queries", f"CREATE TABLE IF NOT EXISTS {table}s (",
+             "    id INTEGER PRIMARY KEY,", f"    {col}_id INTEGER NOT NULL,",
+             f"    amount NUMERIC({rng.randint(8, 14)}, 2) DEFAULT 0,", "    created_at TIMESTAMP NOT NULL", ");", "",
+             f"CREATE INDEX idx_{table}_{col} ON {table}s ({col}_id);", ""]
+    if scaffold:
+        lines += ["WITH totals AS (", f"    SELECT {col}_id, SUM(amount) AS total", f"    FROM {table}s",
+                  f"    WHERE created_at >= DATE '20{rng.randint(10, 24)}-01-01'", f"    GROUP BY {col}_id", ")",
+                  f"SELECT {col}_id, total", "FROM totals", f"WHERE total > {rng.randint(10, 900)}",
+                  "ORDER BY total DESC;"]
+    else:
+        lines += [f"SELECT {col}_id, COUNT(*) AS n FROM {table}s GROUP BY {col}_id ORDER BY n DESC LIMIT "
+                  f"{rng.randint(5, 50)};"]
+    return "\n".join(lines) + "\n"
+
+
+def java_class(rng: random.Random, scaffold: bool) -> str:
+    cls, noun = ident(rng, "pascal"), pick(rng, IDENT_NOUNS)
+    lines = [f"package com.example.{noun};", "", "import java.util.ArrayList;", "import java.util.List;", "",
+             f"public class {cls} {{", f"    private final List<String> {noun}s = new ArrayList<>();",
+             f"    private int limit = {rng.randint(4, 256)};", "",
+             f"    public void add(String {noun}) {{", f"        if ({noun} == null || {noun}.isEmpty()) {{",
+             "            throw new IllegalArgumentException(\"empty\");", "        }",
+             f"        {noun}s.add({noun});", "    }", ""]
+    if scaffold:
+        lines += ["    public int countLong(int min) {", "        int n = 0;", f"        for (String s : {noun}s) {{",
+                  "            if (s.length() >= min) {", "                n++;", "            }", "        }",
+                  "        return Math.min(n, limit);", "    }", ""]
+    lines += [f"    public int size() {{ return {noun}s.size(); }}", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def typescript_module(rng: random.Random, scaffold: bool) -> str:
+    noun, fn = pick(rng, IDENT_NOUNS), ident(rng, "camel")
+    kind = noun.capitalize()
+    lines = [f"export interface {kind} {{", "  id: string;", "  score: number;", "  tags?: string[];", "}", "",
+             f"export function {fn}(items: {kind}[], min = {rng.randint(0, 10)}): {kind}[] {{"]
+    if scaffold:
+        lines += ["  // 1. drop low scores", "  const kept = items.filter((it) => it.score >= min);",
+                  "  // 2. stable sort by score", "  kept.sort((a, b) => b.score - a.score);",
+                  "  // 3. cap the result", f"  return kept.slice(0, {rng.randint(3, 30)});"]
+    else:
+        lines += ["  return items.filter((it) => it.score >= min);"]
+    lines += ["}"]
+    return "\n".join(lines) + "\n"
+
+
 GENERATORS = (python_module, python_module, python_module, javascript_module, c_module, shell_script,
-              go_module, rust_module)
+              go_module, rust_module, sql_script, java_class, typescript_module)
 # snippets reused by the code_text generators: language tag -> generator
 SNIPPETS = {"python": python_module, "javascript": javascript_module, "c": c_module, "bash": shell_script,
-            "go": go_module, "rust": rust_module}
+            "go": go_module, "rust": rust_module, "sql": sql_script, "java": java_class,
+            "typescript": typescript_module}
 
 
 def generate(rng: random.Random, scaffold: bool) -> str:

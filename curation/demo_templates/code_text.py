@@ -50,7 +50,7 @@ def _fenced(rng: random.Random, lang: str, scaffold: bool) -> str:
 
 
 def tutorial(rng: random.Random, scaffold: bool) -> str:
-    lang = pick(rng, ("python", "python", "javascript", "bash", "go", "rust", "c"))
+    lang = pick(rng, ("python", "python", "javascript", "typescript", "bash", "go", "rust", "c", "java", "sql"))
     lib = pick(rng, LIBRARIES)
     parts = [f"# {pick(rng, ('Getting started with', 'A gentle guide to', 'Working with'))} {lib}",
              _fill(rng, pick(rng, _INTROS), lang) + " " + pick(rng, _EXPLAIN)]
@@ -118,7 +118,41 @@ def rst_doc(rng: random.Random, scaffold: bool) -> str:
             f"empty, so wrap the call if your input may be missing.\n")
 
 
-GENERATORS = (tutorial, tutorial, qa_answer, qa_answer, notebook, readme, rst_doc)
+def error_report(rng: random.Random, scaffold: bool) -> str:
+    fn, noun = ident(rng), pick(rng, IDENT_NOUNS)
+    line = rng.randint(10, 400)
+    parts = [f"# Fixing `KeyError: '{noun}'` in {fn}",
+             "Yesterday our nightly job started failing with the traceback below. It took me a while to find the "
+             "cause, so here is what happened and how we fixed it.",
+             f"```\nTraceback (most recent call last):\n  File \"jobs/{fn}.py\", line {line}, in {fn}\n"
+             f"    value = record['{noun}']\nKeyError: '{noun}'\n```",
+             f"The {noun} field is optional in the upstream export, but our code assumed it was always there."]
+    if scaffold:
+        parts.append("The fix has three parts:\n\n1. Read the field with a default.\n2. Log the records that "
+                     "lack it.\n3. Add a test with such a record.")
+    parts += [f"```python\nvalue = record.get('{noun}')\nif value is None:\n    log.warning('missing {noun}: %s', "
+              f"record['id'])\n    continue\n```", "After this change the job has run every night without errors."]
+    return "\n\n".join(parts) + "\n"
+
+
+def api_reference(rng: random.Random, scaffold: bool) -> str:
+    fn, noun = ident(rng), pick(rng, IDENT_NOUNS)
+    default = rng.randint(1, 64)
+    text = (f"### `{fn}({noun}s, limit={default})`\n\nReturns the {noun}s that pass validation, at most `limit` "
+            f"of them. The input is not modified, and the order of the kept items is preserved.\n\n"
+            f"**Parameters**\n\n- `{noun}s` (list): the items to check.\n- `limit` (int, default {default}): "
+            f"the maximum number of items returned.\n\n**Example**\n\n")
+    if rng.random() < 0.5:  # Markdown's indented code block, no fence
+        text += f"    from mylib import {fn}\n    kept = {fn}(load_all(), limit=10)\n    print(len(kept))\n"
+    else:
+        text += f"```python\nfrom mylib import {fn}\n\nkept = {fn}(load_all(), limit=10)\nprint(len(kept))\n```\n"
+    if scaffold:
+        text += ("\n**How it works**\n\n1. Every item is validated.\n2. Invalid items are skipped.\n"
+                 "3. The first `limit` valid items are returned.\n")
+    return text
+
+
+GENERATORS = (tutorial, tutorial, qa_answer, qa_answer, notebook, readme, rst_doc, error_report, api_reference)
 
 
 def generate(rng: random.Random, scaffold: bool) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+from curation.demo_templates import general_more
 from curation.demo_templates.vocab import ADJECTIVES, NOUNS, PLACES, TOPICS, VERBS_PAST, person, pick
 
 
@@ -101,7 +102,7 @@ def review(rng: random.Random, scaffold: bool) -> str:
             f"and I will probably go back with my family.\n")
 
 
-GENERATORS = (news, news, fiction, encyclopedia, chit_chat, how_to, review)
+GENERATORS = (news, news, fiction, encyclopedia, chit_chat, how_to, review, *general_more.GENERATORS)
 
 
 def generate(rng: random.Random, scaffold: bool) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from curation.demo_templates import math_more
 from curation.demo_templates.vocab import OBJECTS, PEOPLE, UNITS, pick
 
 
@@ -196,7 +197,7 @@ def fraction_problem(rng: random.Random, scaffold: bool) -> str:
 
 
 GENERATORS = (word_problem, rate_problem, equation_solution, quadratic, proof, proof, lecture_notes,
-              fraction_problem, geometry, probability, average_problem)
+              fraction_problem, geometry, probability, average_problem, *math_more.GENERATORS)
 
 
 def generate(rng: random.Random, scaffold: bool) -> str:

@@ -20,9 +20,9 @@ from curation.mixing.write import (
     GatherShard,
     ScatterSelected,
     flat_row,
-    shard_name,
     make_executor,
     output_schema,
+    shard_name,
 )
 from tracemix.atomic import atomic_path, write_json
 from tracemix.errors import DataError, RecipeError

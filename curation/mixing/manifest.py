@@ -113,6 +113,7 @@ def content_fingerprint(recipe: Recipe, files: list[str]) -> str:
 
 def plan_table(manifest: dict[str, Any]):
     """A rich Table: supply and demand per entry and bucket, copies needed, distance to target."""
+    from rich.console import Group
     from rich.table import Table
 
     unit = manifest["unit"]
@@ -131,4 +132,15 @@ def plan_table(manifest: dict[str, Any]):
     t.caption = (f"target, achieved and supply in {unit}; achieved {budget['achieved']:,} in "
                  f"{budget['documents']:,} documents. supply '-': counted only as far as needed; "
                  "copies > 1: upsampled (max_repeats)")
-    return t
+    d = Table(title="per domain")
+    for col in ("domain", "target", "achieved", "docs", "weight", "supply docs"):
+        d.add_column(col, justify="left" if col == "domain" else "right", no_wrap=True)
+    supply: dict[str, int] = {}
+    for per_source in manifest["supply"].values():
+        for domain, cell in per_source.items():
+            supply[domain] = supply.get(domain, 0) + cell["documents"]
+    for domain, info in manifest["domains"].items():
+        target = "-" if info["target"] is None else f"{info['target']:,}"
+        d.add_row(domain, target, f"{info['achieved']:,}", f"{info['documents']:,}", f"{info['weight']:.3f}",
+                  f"{supply.get(domain, 0):,}")
+    return Group(t, d)

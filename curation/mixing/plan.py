@@ -65,7 +65,6 @@ def shortfall_message(recipe: Recipe, shortfalls: list[Shortfall]) -> str:
              "nothing was written:"]
     for s in shortfalls:
         entry, bucket = s.cell
-        where = entry if bucket == ALL else f"{entry}/{bucket}"
         inside = f" ({', '.join(s.domains)})" if s.domains != (entry,) else ""
         fix = (f"set `max_repeats: {s.repeats_needed}` to allow upsampling" if s.repeats_needed
                else "no documents at all: tag data for it, or set its share to 0")

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from tracemix.domains import DOMAINS
 from tracemix.errors import RecipeError
@@ -79,6 +79,11 @@ class Recipe(_Strict):
     output: Output = Field(default_factory=Output)
 
     _file: str = PrivateAttr(default="<recipe>")
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_source(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @property
     def file(self) -> str:

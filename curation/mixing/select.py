@@ -147,7 +147,9 @@ def select_documents(table: MixTable, targets: dict[Cell, int], recipe: Recipe) 
     sizer = LazySizer(table.files, unit, recipe.tokenizer) if unit != Unit.DOCUMENTS else None
     out: dict[Cell, BucketSelection] = {}
     shortfalls: list[Shortfall] = []
-    for cell, target in targets.items():
+    from tqdm.auto import tqdm
+
+    for cell, target in tqdm(targets.items(), desc="mix: selecting", unit="bucket", disable=None):
         sub = groups.get(cell)
         if sub is None:
             sub = frame.clear()

@@ -99,7 +99,10 @@ def load_table(recipe: Recipe) -> MixTable:
     folders = recipe.source_paths()
     use_tokens = [recipe.budget.unit == Unit.TOKENS
                   and same_tokenizer(source_tokenizer(folders[o]), recipe.tokenizer) for o in owners]
-    parts = [_scan_file(f, i, use_tokens[i], recipe.filter.source) for i, f in enumerate(files)]
+    from tqdm.auto import tqdm
+
+    parts = [_scan_file(f, i, use_tokens[i], recipe.filter.source)
+             for i, f in enumerate(tqdm(files, desc="mix: reading metadata", unit="shard", disable=None))]
     frame = pl.concat(parts, how="vertical") if parts else pl.DataFrame()
     if frame.is_empty():
         hint = f" with source in {recipe.filter.source}" if recipe.filter.source else ""

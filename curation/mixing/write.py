@@ -151,11 +151,11 @@ class GatherShard(PipelineStep):
             table = pa.concat_tables(tables).sort_by("_order").drop_columns(["_order"])
             del tables
             tag = shard_name(shard, self.n_shards)
+            self.stat_update("documents", value=table.num_rows)
             for batch in table.to_batches(max_chunksize=1000):
                 for row in batch.to_pylist():
                     text, doc_id = row.pop("text") or "", row.pop("id")
                     row["_shard"] = tag
-                    self.stat_update("documents")
                     yield Document(text=text, id=doc_id, metadata=row)
 
 

@@ -38,6 +38,10 @@ class HFBackend:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
             self.lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(self.device).eval()
+            if getattr(self.lm.config, "output_router_logits", False):
+                # MoE checkpoints saved mid-training keep this on; generation needs no aux loss, and
+                # computing it on cached decoding steps fails on a shape mismatch.
+                self.lm.config.output_router_logits = False
         except (OSError, ValueError) as err:
             where = "" if Path(model).expanduser().exists() else " (no such local folder, so it was tried as a hub id)"
             raise DataError(f"cannot load model '{model}'{where}: {err}") from None

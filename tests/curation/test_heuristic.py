@@ -180,3 +180,29 @@ def test_throughput_is_reasonable():
         clf.predict(text)
     rate = 5 * len(text.encode()) / (time.perf_counter() - start)
     assert rate > 0.3e6
+
+
+def test_long_documents_are_sampled_but_keep_their_label():
+    # ~120 KB: judged on windows, and `ast` parses a prefix cut before a top-level statement
+    module = PY_MODULE + "\n\n".join(
+        f"def helper_{i}(values):\n    total = 0\n    for v in values:\n        total += v * {i}\n    return total\n"
+        for i in range(1200))
+    assert len(module) > 100_000
+    feats = domain_features(module)
+    assert feats["parses_python"] == 1.0
+    assert HeuristicClassifier().label(module) == "pure_code"
+    long_news = "\n\n".join([NEWS] * 200)
+    assert HeuristicClassifier().label(long_news) == "general"
+
+
+def test_c_block_comments_are_comments_not_prose():
+    header = "/*\n" + "This header declares the public interface of the checksum helpers used by the loader.\n" * 6 \
+        + "*/\n\n" + C_FILE
+    feats = domain_features(header)
+    assert feats["prose_share"] == 0.0
+    assert HeuristicClassifier().label(header) == "pure_code"
+
+
+def test_year_ranges_are_not_arithmetic():
+    assert domain_features("Copyright 1999-2004, 2010-2019 The Authors. All rights reserved.")["symbol_density"] == 0
+    assert domain_features("We add them: 12 + 30 = 42.")["symbol_density"] > 0

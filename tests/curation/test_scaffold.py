@@ -78,3 +78,13 @@ def test_adding_step_lines_never_lowers_the_text_score(n):
     steps = "".join(f"Step {i + 1}: {i} + 1 = {i + 1}\n" for i in range(n))
     more = steps + f"Step {n + 1}: {n} + 1 = {n + 1}\n"
     assert scaffold_score(base + more) >= scaffold_score(base + steps)
+
+
+def test_threshold_half_separates_demo_scaffold_math():
+    # the density ablation selects scaffold math with `scaffold_score >= 0.5`
+    from curation.demo_data import iter_documents
+
+    math_docs = [d for d in iter_documents(600, seed=11) if d["label"] == "math_text"]
+    assert len(math_docs) > 100
+    hits = sum((scaffold_score(d["text"]) >= 0.5) == d["scaffold"] for d in math_docs)
+    assert hits / len(math_docs) >= 0.85

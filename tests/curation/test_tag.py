@@ -160,3 +160,46 @@ def test_ray_executor_runs_the_same_pipeline(demo, tmp_path):
         ray.shutdown()
     run_tag(str(demo / "corpus.jsonl"), tmp_path / "local", quiet=True)
     assert stats["documents"] == 60 and _rows(tmp_path / "ray").equals(_rows(tmp_path / "local"))
+
+
+_SLOW_RUN = """
+import sys, time
+sys.path.insert(0, {root!r})
+from curation.tag import run_tag
+
+class Slow:
+    name = "slow-v0"
+    def predict(self, text):
+        time.sleep(float(sys.argv[1]))
+        return {{"pure_code": 0.1, "code_text": 0.1, "math_text": 0.1, "general": 0.7}}
+
+run_tag({demo!r}, {out!r}, classifier=Slow(), tasks=2, workers=1, quiet=True, progress=False)
+"""
+
+
+def test_killed_run_resumes_where_it_stopped(demo, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    script = tmp_path / "slow.py"
+    root = str(Path(__file__).resolve().parents[2])
+    script.write_text(_SLOW_RUN.format(root=root, demo=str(demo), out=str(out)))
+    proc = subprocess.Popen([sys.executable, str(script), "0.1"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not (out / "logs" / "completions" / "00000").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # task 0 done, task 1 (40 docs x 0.1 s) half-way
+    proc.wait()
+    assert os.listdir(out / "logs" / "completions") == ["00000"]
+    done = (out / "00000.parquet").stat().st_mtime_ns
+    subprocess.run([sys.executable, str(script), "0"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    assert sorted(os.listdir(out / "logs" / "completions")) == ["00000", "00001"]
+    assert (out / "00000.parquet").stat().st_mtime_ns == done
+    df = _rows(out)
+    assert df.height == 80 and df["id"].n_unique() == 80

@@ -64,3 +64,8 @@ def test_structure_fallback_finds_routers_and_layers():
     assert [(s.layer, s.name, s.source) for s in sites] == [
         (0, "layers.0.router", "structure"), (1, "layers.1.router", "structure"),
         (2, "layers.2.router", "structure")]
+
+
+def test_dense_first_layers_keep_their_real_layer_index():
+    model = tiny_model("deepseek_v3", first_k_dense_replace=1, num_hidden_layers=3)
+    assert [s.layer for s in discover_routers(model)] == [1, 2]

@@ -62,11 +62,17 @@ def test_artifacts_and_manifest(tmp_path, planted_data, tiny_tokenizer):
     assert "pure_code and math_text (mean JSD 1.000 bits)" in text
 
 
-def test_deepseek_v3_probe_runs_end_to_end(tmp_path, planted_data, tiny_tokenizer):
+def test_deepseek_v3_probe_counts_the_bias_corrected_choice(tmp_path, planted_data, tiny_tokenizer):
     folder, _, _ = planted_data
-    m = run_probe(tiny_model("deepseek_v3"), folder, tmp_path / "ds", tokenizer=tiny_tokenizer,
+    model = tiny_model("deepseek_v3")
+    for layer in model.model.layers:
+        layer.mlp.gate.e_score_correction_bias[[1, 6]] = 50.0  # forces experts {1, 6} whatever the logits
+    m = run_probe(model, folder, tmp_path / "ds", tokenizer=tiny_tokenizer,
                   max_tokens_per_domain=30, batch_size=4, seq_len=8, progress=False)
     assert m["num_experts"] == 8 and m["n_tokens"] == {"pure_code": 30, "math_text": 30}
+    table = pq.read_table(tmp_path / "ds" / "routing.parquet").to_pandas()
+    assert set(table[table.n_selected > 0].expert) == {1, 6}
+    assert (table[table.expert.isin([1, 6])].n_selected == 30).all()
 
 
 def test_dense_model_is_refused_before_any_work(tmp_path, planted_data, tiny_tokenizer):
@@ -78,3 +84,15 @@ def test_dense_model_is_refused_before_any_work(tmp_path, planted_data, tiny_tok
         run_probe(AutoModelForCausalLM.from_config(config), planted_data[0], tmp_path / "x",
                   tokenizer=tiny_tokenizer, progress=False)
     assert not (tmp_path / "x").exists()
+
+
+def test_domain_filter(tmp_path, planted_data, tiny_tokenizer):
+    from tracemix.errors import DataError
+
+    folder, ids_code, ids_math = planted_data
+    m = run_probe(planted_mixtral(ids_code, ids_math), folder, tmp_path / "p", tokenizer=tiny_tokenizer,
+                  max_tokens_per_domain=20, batch_size=4, seq_len=8, domains=["math_text"], progress=False)
+    assert m["n_tokens"] == {"math_text": 20}
+    with pytest.raises(DataError, match=r"domain\(s\) \['maths'\] not in .* it has \['pure_code', 'math_text'\]"):
+        run_probe(planted_mixtral(ids_code, ids_math), folder, tmp_path / "q", tokenizer=tiny_tokenizer,
+                  domains=["maths"], progress=False)

@@ -31,3 +31,12 @@ def test_routing_rows_long_format():
     rows = routing_rows("m", _state(), [3], ["pure_code", "math_text", "general"])
     assert len(rows["expert"]) == 12
     assert rows["domain"][:4] == ["pure_code"] * 4 and rows["n_tokens"][4] == 2 and rows["n_selected"][2] == 0
+
+
+def test_unprobed_domain_does_not_create_contested_experts():
+    state = _state()
+    state["selected"] = np.array([[[4, 2, 1, 1], [4, 1, 2, 1], [0, 0, 0, 0]]])
+    state["n_tokens"] = np.array([[4, 4, 0]])
+    m = summarise(state, [0], ["pure_code", "math_text", "general"], 4, 2, lift_threshold=1.2)
+    # with a zero row in the mean, expert 0 would have lift 1.5 for both probed domains
+    assert m["per_layer"][0]["contested_experts"] == []

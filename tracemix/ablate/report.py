@@ -63,10 +63,17 @@ def _trend(xs: list[float], ys: list[float | None]) -> float | None:
     pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
     if len(pairs) < 3:
         return None
-    rx, ry = (np.argsort(np.argsort(v)).astype(float) for v in zip(*pairs, strict=True))
+    rx, ry = (_ranks(np.asarray(v, dtype=float)) for v in zip(*pairs, strict=True))
     if rx.std() == 0 or ry.std() == 0:
         return None
     return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks with ties sharing their average rank (so a flat metric has no trend)."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return (starts + (counts - 1) / 2)[inverse]
 
 
 def _plot(rows, xs, xlabel, numeric, series: dict[str, list], title: str, ylabel: str, path: Path) -> str:
@@ -153,6 +160,9 @@ def _trend_sentences(rows, xs, xlabel, numeric, domains) -> list[str]:
         if ys[0] is None or ys[-1] is None:
             continue
         rho = _trend(xs, ys)
+        if rho is None and len(set(ys)) == 1:
+            out.append(f"- {d} accuracy stays at {ys[0]:.3f} across `{xlabel}`.")
+            continue
         rho_txt = f" (Spearman ρ = {rho:+.2f})" if rho is not None else ""
         out.append(f"- {d} accuracy goes from {ys[0]:.3f} to {ys[-1]:.3f} as `{xlabel}` moves "
                    f"{xs[0]} → {xs[-1]}{rho_txt}.")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from curation.mixing import build_mixture, load_recipe
 from tests.curation.mixing.conftest import make_tagged, recipe_dict
@@ -37,6 +39,15 @@ def test_output_is_identical_for_any_number_of_tasks(tagged, tmp_path):
     assert fa.equals(fb)
     assert fa.height == a["budget"]["documents"] and fa["n_tokens"].sum() == a["budget"]["achieved"]
     assert not (tmp_path / "a" / ".work").exists()
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31), tasks=st.integers(2, 5))
+def test_tasks_never_change_the_output(tagged, tmp_path_factory, seed, tasks):
+    tmp = tmp_path_factory.mktemp("tasks")
+    build_mixture(tokens_recipe(tagged, seed=seed), tmp / "one", tasks=1)
+    build_mixture(tokens_recipe(tagged, seed=seed), tmp / "many", tasks=tasks)
+    assert read_mixture(tmp / "one").equals(read_mixture(tmp / "many"))
 
 
 def test_output_is_shuffled_and_keeps_the_contract_columns(tagged, tmp_path):
@@ -96,3 +107,15 @@ def test_ray_executor_matches_local(tagged, tmp_path):
         ray.shutdown()
     assert read_mixture(tmp_path / "ray").equals(read_mixture(tmp_path / "local"))
     assert remote["entries"] == local["entries"]
+
+
+def test_slurm_executors_chain_the_three_stages(tmp_path):
+    from curation.mixing.write import FinalizeMixture, make_executor
+
+    first = make_executor("slurm", [FinalizeMixture("w", "o", "parquet")], 4, 2, str(tmp_path / "a"),
+                          job_name="mix-a", slurm={"partition": "cpu", "time": "1:00:00"})
+    second = make_executor("slurm", [FinalizeMixture("w", "o", "parquet")], 1, 1, str(tmp_path / "b"),
+                           depends=first, job_name="mix-b", slurm={"partition": "cpu"})
+    assert second.depends is first and first.world_size == 4 and first.partition == "cpu"
+    with pytest.raises(ValueError, match="unknown executor 'spark'"):
+        make_executor("spark", [], 1, 1, str(tmp_path / "c"))
