@@ -179,8 +179,10 @@ def _is_prose(ln: str) -> bool:
 def _line_stats(text: str) -> dict[str, int]:
     n = code = prose = comment = brace = indented = equation = md_block = 0
     in_block_comment = False  # inside /* ... */, where prose lines are still comments
-    # Markdown indented code block: 4+ spaces after a blank line that follows a paragraph line
+    # Markdown indented code block: 4+ spaces after a blank line that follows a paragraph line; it counts
+    # only when most of its lines are code (licences indent quoted prose the same way)
     after_paragraph = saw_blank = in_md_block = False
+    block_lines = block_code = 0
     for raw in text.split("\n"):
         ln = raw.strip()
         if not ln:
@@ -190,6 +192,9 @@ def _line_stats(text: str) -> dict[str, int]:
         deep = raw[0] in " \t" and (raw.startswith("    ") or raw[0] == "\t")
         indented += deep
         in_md_block = deep and (in_md_block or (saw_blank and after_paragraph))
+        if not in_md_block and block_lines:
+            md_block += block_lines if 2 * block_code >= block_lines else 0
+            block_lines = block_code = 0
         saw_blank = False
         if in_block_comment or ln.startswith(_COMMENT_PREFIXES):
             comment += 1
@@ -202,14 +207,17 @@ def _line_stats(text: str) -> dict[str, int]:
         is_code = _is_code(ln)
         if is_code:
             code += 1
-            md_block += in_md_block  # only code lines count: licences indent quoted prose the same way
         elif _is_prose(ln):
             prose += 1
+        if in_md_block:
+            block_lines += 1
+            block_code += is_code
         # a paragraph line: not indented, not code, not a list item
         after_paragraph = not (deep or is_code or ln.startswith(_LIST_MARKERS) or ln[0].isdigit())
         if ("=" in ln or not ln.isascii() or "\\" in ln) and any(r in ln for r in _RELATION_CHARS) \
                 and not any(m in ln for m in _CODE_MARKS):
             equation += 1
+    md_block += block_lines if block_lines and 2 * block_code >= block_lines else 0
     return {"n": n, "code": code, "prose": prose, "comment": comment, "brace": brace, "indented": indented,
             "equation": equation, "md_block": md_block}
 

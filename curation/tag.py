@@ -16,14 +16,14 @@ from typing import Any
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
 from curation.classify import DEFAULT_CLASSIFIER, check_spec, load_classifier
-from curation.readers import DEFAULT_MAX_DOC_BYTES, resolve_input
+from curation.readers import DEFAULT_MAX_DOC_BYTES, RecordReader, resolve_input
 from curation.tagger import DomainTagger, NormaliseText
 from tracemix.domains import DOMAINS
 from tracemix.errors import DataError, RecipeError
 
 EXECUTORS = ("local", "slurm", "ray")
 # the settings that change the rows; a resumed run must match them
-_RESUME_KEYS = ("input", "classifier", "tagger", "tokenizer", "text_key", "tasks", "limit", "max_doc_bytes")
+_RESUME_KEYS = ("input", "input_files", "classifier", "tagger", "tokenizer", "text_key", "tasks", "limit", "max_doc_bytes")
 
 
 def tagged_schema(with_tokens: bool):
@@ -124,7 +124,7 @@ def run_tag(input: str, output: str | Path, classifier: Any = DEFAULT_CLASSIFIER
     `limit` caps documents per task. The classifier is a `curation.classify` spec.
     """
     from tracemix.atomic import write_json
-    from tracemix.provenance import file_hash, provenance
+    from tracemix.provenance import config_hash, file_hash, provenance
 
     # --- validate everything before any work
     if executor not in EXECUTORS:
@@ -146,10 +146,14 @@ def run_tag(input: str, output: str | Path, classifier: Any = DEFAULT_CLASSIFIER
     reader = resolve_input(input, text_key=text_key, limit=limit, max_doc_bytes=max_doc_bytes,
                            bad_input_folder=str(output / "logs" / "bad_input"))
     reader.doc_progress = progress
+    input_files = None
+    if isinstance(reader, RecordReader):  # files decide the task shards: a resumed run must see the same ones
+        listing = [(f, reader.data_folder.size(f)) for f in reader.list_input_files()]
+        input_files = {"n": len(listing), "sha256": config_hash(listing)}
     if not input.startswith("hf:"):
         input = str(Path(input).expanduser().resolve())
     config = {"input": input, "classifier": spec, "tagger": clf.name, "tokenizer": tokenizer,
-              "text_key": text_key, "tasks": tasks, "limit": limit, "max_doc_bytes": max_doc_bytes,
+              "input_files": input_files, "text_key": text_key, "tasks": tasks, "limit": limit, "max_doc_bytes": max_doc_bytes,
               "executor": executor, "workers": workers}
     output.mkdir(parents=True, exist_ok=True)
     _check_resume(output, config)

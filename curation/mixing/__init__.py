@@ -1,8 +1,8 @@
 """Exact, density-controlled mixtures from recipe files (`tracemix mix`).
 
     from curation.mixing import load_recipe, build_mixture
-    recipe = load_recipe("recipes/demo/mix_bytes.yaml", {"density.math_text.share": 0.25})
-    manifest = build_mixture(recipe, output="data/mixtures/demo")
+    recipe = load_recipe("recipes/demo/math_density.yaml", {"density.math_text.share": 0.25})
+    manifest = build_mixture(recipe, output="data/mixtures/demo/d025")
 """
 
 from curation.mixing.build import build_mixture, plan_mixture

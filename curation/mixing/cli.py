@@ -1,7 +1,7 @@
 """`tracemix mix RECIPE.yaml`: build an exact, density-controlled mixture from a recipe.
 
-    tracemix mix recipes/demo/pretrain_density_050.yaml --dry-run     # print the plan, write nothing
-    tracemix mix recipes/demo/pretrain_density_050.yaml --output data/mixtures/demo --export-weights
+    tracemix mix recipes/demo/math_density.yaml --dry-run     # print the plan, write nothing
+    tracemix mix recipes/demo/math_density.yaml --output data/mixtures/demo/md --export-weights
     tracemix mix recipes/pretrain/math_density_050.yaml --set density.math_text.share=0.25 --tasks 8 --workers 4
 
 Relative source paths in a recipe resolve against the current directory.

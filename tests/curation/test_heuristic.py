@@ -206,3 +206,46 @@ def test_c_block_comments_are_comments_not_prose():
 def test_year_ranges_are_not_arithmetic():
     assert domain_features("Copyright 1999-2004, 2010-2019 The Authors. All rights reserved.")["symbol_density"] == 0
     assert domain_features("We add them: 12 + 30 = 42.")["symbol_density"] > 0
+
+
+MD_INDENTED = '''Use the `retry` helper when a call may fail for a short while, for example during a deploy.
+It waits a little longer after every failed attempt and gives up after the last one.
+
+    from tools import retry
+    result = retry(fetch_page, attempts=5)
+    print(result.status)
+
+The helper re-raises the last exception, so callers still see the original error message.
+'''
+
+INDENTED_LICENCE = '''Redistribution and use in source and binary forms, with or without modification, are permitted
+provided that the following conditions are met, and the notice below is kept with every copy:
+
+    THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND ANY EXPRESS
+    OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY
+    AND FITNESS FOR A PARTICULAR PURPOSE ARE DISCLAIMED IN NO EVENT SHALL THE AUTHORS BE LIABLE.
+
+Neither the name of the copyright holder nor the names of its contributors may be used to endorse
+or promote products derived from this software without specific prior written permission.
+'''
+
+SQL = '''-- monthly totals per customer
+CREATE TABLE IF NOT EXISTS orders (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL,
+    amount NUMERIC(10, 2)
+);
+SELECT customer_id, SUM(amount) AS total
+FROM orders
+GROUP BY customer_id
+ORDER BY total DESC;
+'''
+
+
+def test_markdown_indented_code_block_vs_indented_licence_text():
+    clf = HeuristicClassifier()
+    assert domain_features(MD_INDENTED)["doc_code_share"] == pytest.approx(3 / 6)
+    assert clf.label(MD_INDENTED) == "code_text"
+    assert domain_features(INDENTED_LICENCE)["doc_code_share"] == 0.0
+    assert clf.label(INDENTED_LICENCE) == "general"
+    assert clf.label(SQL) == "pure_code"
