@@ -23,7 +23,8 @@ from tracemix.errors import DataError, RecipeError
 
 EXECUTORS = ("local", "slurm", "ray")
 # the settings that change the rows; a resumed run must match them
-_RESUME_KEYS = ("input", "input_files", "classifier", "tagger", "tokenizer", "text_key", "tasks", "limit", "max_doc_bytes")
+_RESUME_KEYS = ("input", "input_files", "classifier", "tagger", "tokenizer", "text_key", "tasks", "limit",
+                "max_doc_bytes")
 
 
 def tagged_schema(with_tokens: bool):

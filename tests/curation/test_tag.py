@@ -71,6 +71,29 @@ def test_two_tasks_give_the_same_rows_and_a_rerun_resumes(demo, tmp_path, capsys
         run_tag(str(demo), two, tasks=1, quiet=True)
 
 
+def test_changed_input_files_are_not_resumed(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.jsonl").write_text('{"id": "1", "text": "first"}\n')
+    run_tag(str(src), tmp_path / "out", quiet=True)
+    (src / "b.jsonl").write_text('{"id": "2", "text": "second"}\n')
+    with pytest.raises(DataError, match="input_files"):
+        run_tag(str(src), tmp_path / "out", quiet=True)
+
+
+def test_slurm_executor_is_configured_not_launched(tmp_path):
+    from datatrove.executor import SlurmPipelineExecutor
+
+    from curation.tag import build_executor
+    from tracemix.errors import RecipeError
+
+    ex = build_executor([], "slurm", tmp_path, tasks=8, workers=2, slurm={"partition": "cpu", "time": "01:00:00"})
+    assert isinstance(ex, SlurmPipelineExecutor)
+    assert (ex.tasks, ex.workers, ex.partition, ex.time) == (8, 2, "cpu", "01:00:00")
+    with pytest.raises(RecipeError, match="--slurm-partition"):
+        build_executor([], "slurm", tmp_path, tasks=1, workers=1, slurm={})
+
+
 class Flaky:
     """Fails on one document while a marker file exists: a task that dies half-way."""
 
