@@ -2,7 +2,8 @@
 
 Labels come from the kind of source, chosen so each is clear-cut (rules in `RULES`):
 
-- pure_code: standard-library `.py` modules that parse, C headers under /usr/include, `#!` scripts in
+- pure_code: standard-library `.py` modules that parse, C headers under /usr/include, `.c` sources,
+  Perl modules (`.pm`, with their embedded POD documentation), `.pyi` type stubs, `#!` scripts in
   /usr/bin and /usr/sbin, non-minified `.js` files shipped in site-packages.
 - code_text: package long descriptions (`*.dist-info/METADATA` bodies) and `.md`/`.rst` docs from
   site-packages and /usr/share/doc that hold BOTH a code block (fenced block of 2+ lines, `.. code-block::`
@@ -101,6 +102,26 @@ def _scripts() -> Iterator[tuple[str, str]]:
                 yield str(path), text
 
 
+def _by_suffix(roots: tuple[Path, ...], suffix: str) -> Iterator[tuple[str, str]]:
+    for root in roots:
+        for path in sorted(root.rglob(f"*{suffix}")) if root.is_dir() else ():
+            if path.is_file() and (text := _read(path)) is not None:
+                yield str(path), text
+
+
+def _c_sources() -> Iterator[tuple[str, str]]:
+    yield from _by_suffix((Path("/usr/share"), Path("/usr/lib"), Path("/usr/src"), _paths()["site"]), ".c")
+
+
+def _perl_modules() -> Iterator[tuple[str, str]]:
+    yield from _by_suffix((Path("/usr/share/perl"), Path("/usr/share/perl5"), Path("/usr/lib/x86_64-linux-gnu/perl"),
+                           Path("/usr/lib/x86_64-linux-gnu/perl-base")), ".pm")
+
+
+def _type_stubs() -> Iterator[tuple[str, str]]:
+    yield from _by_suffix((_paths()["site"],), ".pyi")
+
+
 def _javascript() -> Iterator[tuple[str, str]]:
     for path in sorted(_paths()["site"].rglob("*.js")):
         text = _read(path)
@@ -181,7 +202,8 @@ def _licences() -> Iterator[tuple[str, str]]:
 
 
 SOURCES = {
-    "pure_code": {"stdlib-py": _stdlib_modules, "c-header": _c_headers, "script": _scripts, "js": _javascript},
+    "pure_code": {"stdlib-py": _stdlib_modules, "c-header": _c_headers, "c-source": _c_sources,
+                  "perl-module": _perl_modules, "pyi-stub": _type_stubs, "script": _scripts, "js": _javascript},
     "code_text": {"readme-or-doc": _code_text_docs},
     "math_text": {"math-docstring": _math_docstrings},
     "general": {"licence-or-conduct": _licences},

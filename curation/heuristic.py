@@ -14,7 +14,7 @@ Features (`domain_features(text)`, all floats; "share" = fraction of non-empty l
 |                    | doctest lines (`>>>`, `...`) and code lines of Markdown indented blocks (4+ spaces    |
 |                    | after a blank line that follows a paragraph line)                                     |
 | `indented_share`   | lines indented by 4+ spaces or a tab                                                  |
-| `comment_share`    | comment lines (`# `, `//`, `/*`, `* `, `*/`)                                          |
+| `comment_share`    | comment lines (`# `, `//`, `-- `, `/* ... */` blocks, `* `) and Perl POD blocks        |
 | `prose_share`      | lines of running text: 6+ words, 80% of them plain words, not code by the rules above |
 | `parses_python`    | 1.0 if the whole document parses with `ast` and defines, imports or assigns something  |
 | `shebang`          | 1.0 if the document starts with `#!`                                                  |
@@ -63,6 +63,7 @@ _CODE_PREFIXES = (
 _BLOCK_KEYWORDS = ("if ", "for ", "while ", "with ", "else", "try", "match ", "case ", "do", "then")
 _SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "break", "continue", "return",
                           "};", "});", "end", "})", "]", "],", ")"})
+_POD_START = ("=pod", "=head", "=over", "=item", "=begin", "=for ", "=encoding", "=cut")
 _LIST_MARKERS = ("- ", "* ", "+ ", "|")
 _COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--", "-- ")
 _PUNCT = ".,;:!?()[]\"'`*“”‘’"
@@ -178,7 +179,7 @@ def _is_prose(ln: str) -> bool:
 
 def _line_stats(text: str) -> dict[str, int]:
     n = code = prose = comment = brace = indented = equation = md_block = 0
-    in_block_comment = False  # inside /* ... */, where prose lines are still comments
+    in_block_comment = in_pod = False  # inside /* ... */ or POD, where prose lines are still comments
     # Markdown indented code block: 4+ spaces after a blank line that follows a paragraph line; it counts
     # only when most of its lines are code (licences indent quoted prose the same way)
     after_paragraph = saw_blank = in_md_block = False
@@ -196,6 +197,10 @@ def _line_stats(text: str) -> dict[str, int]:
             md_block += block_lines if 2 * block_code >= block_lines else 0
             block_lines = block_code = 0
         saw_blank = False
+        if in_pod or (ln[0] == "=" and ln.startswith(_POD_START) and not deep):
+            in_pod = not ln.startswith("=cut")  # Perl's embedded documentation, up to `=cut`
+            comment += 1
+            continue
         if in_block_comment or ln.startswith(_COMMENT_PREFIXES):
             comment += 1
             if ln.startswith("/*") or in_block_comment:

@@ -35,6 +35,7 @@ CHAT_KEYS = ("messages", "conversations")
 _SKIP_NAMES = {"manifest.json", "stats.json"}
 # NUL and the C0 controls other than tab/newline/carriage return break tokenizers and viewers
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufeff]")
+_VISIBLE = re.compile("[^\\s\x00-\x08\x0b\x0c\x0e-\x1f\ufeff]")  # stops at the first real character
 
 
 class BadRecord(Exception):
@@ -122,8 +123,8 @@ class _RecordsMixin:
                 raise BadRecord("invalid_utf8", str(err)) from None
         if not isinstance(text, str):
             raise BadRecord("missing_text", f"'{self.text_key}' is {type(text).__name__}, expected a string")
-        if not CONTROL_CHARS.sub("", text).strip() or (
-                messages is not None and not any(CONTROL_CHARS.sub("", m["content"]).strip() for m in messages)):
+        if not _VISIBLE.search(text) or (messages is not None and not any(_VISIBLE.search(m["content"])
+                                                                          for m in messages)):
             raise BadRecord("empty_text", "text is empty or whitespace only")
         n_bytes = len(text.encode("utf-8", "surrogatepass"))
         if n_bytes > self.max_doc_bytes:

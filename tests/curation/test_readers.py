@@ -168,3 +168,17 @@ def test_hf_spec_builds_a_streaming_reader_that_pickles():
     assert (doc.id, doc.text, doc.metadata["source"]) == ("3", "hi", "org/name")
     assert clone.get_document_from_dict({"content": " "}, "org/name", "00000/1") is None
     assert clone._bad.counts == {"empty_text": 1}
+
+
+def test_broken_json_array_is_counted_and_the_rest_is_read(tmp_path):
+    (tmp_path / "a.json").write_text('[{"id": "1", "conversations": [{"from": "human", "value": "hi"}]},\n{"id": ')
+    (tmp_path / "b.json").write_text('[{"id": "2", "conversations": [{"from": "alien", "value": "?"}]},'
+                                     ' {"id": "3", "text": "plain"}]')
+    reader = resolve_input(str(tmp_path), bad_input_folder=str(tmp_path / "bad"), check=False)
+    assert [d.id for d in _read(reader)] == ["3"]
+    log = json.loads((tmp_path / "bad" / "00000.json").read_text())
+    assert log["counts"] == {"malformed_chat": 1, "malformed_json": 1}
+    assert [(e["file"], e["line"]) for e in log["examples"]] == [("a.json", 2), ("b.json", 1)]
+    (tmp_path / "obj.json").write_text('{"id": 1}')
+    with pytest.raises(DataError, match="array of records"):
+        _read(RecordReader(str(tmp_path), files=["obj.json"]))

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from tests.training.conftest import tiny_config
@@ -63,3 +65,15 @@ def test_sft_trains_on_chats(tiny_tokenizer_dir, chat_mixture, tmp_path):
 def test_loss_history_keeps_training_records_only():
     logs = [{"step": 1, "loss": 2.0, "aux_loss": 1.9, "epoch": 0.1}, {"step": 2, "train_runtime": 1.0}]
     assert loss_history(logs) == [{"step": 1, "loss": 2.0, "aux_loss": 1.9}]
+
+
+def test_trl_token_metrics_path_gives_the_same_loss(tiny_tokenizer_dir, text_mixture, tmp_path):
+    """The fast path (the model's own loss) and TRL's fused loss agree, aux loss included."""
+    fast = run_training(tiny_config(tiny_tokenizer_dir, "olmoe"), data=text_mixture, output=tmp_path / "a",
+                        max_steps=2)
+    trl = run_training(tiny_config(tiny_tokenizer_dir, "olmoe", token_metrics=True), data=text_mixture,
+                       output=tmp_path / "b", max_steps=2)
+    assert trl["first_loss"] == pytest.approx(fast["first_loss"], rel=1e-5)
+    assert trl["final_loss"] == pytest.approx(fast["final_loss"], rel=1e-4)
+    logged = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert "entropy" in logged[0] and "mean_token_accuracy" in logged[0] and "aux_loss" in logged[0]

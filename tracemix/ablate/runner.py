@@ -56,6 +56,22 @@ def _variant_stages(sweep: Sweep, variant: dict[str, Any], cache: Path) -> list[
     return plan
 
 
+def _validate(sweep: Sweep) -> None:
+    """Every variant's recipe and the training config are checked before any stage runs."""
+    from curation.mixing import load_recipe
+    from training.config import load_config
+
+    for variant in sweep.variants():
+        try:
+            load_recipe(sweep.recipe, overrides=variant["overrides"])
+        except RecipeError as err:
+            raise RecipeError(f"variant {variant['name']}: {err}") from None
+    overrides = dict(sweep.train.overrides)
+    if sweep.train.max_steps:
+        overrides["training.max_steps"] = sweep.train.max_steps
+    load_config(sweep.train.config, overrides or None)
+
+
 def _recipe_sources(recipe: str) -> list[str]:
     import yaml
 
@@ -70,6 +86,7 @@ def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | 
     if not isinstance(sweep, Sweep):
         sweep_path, sweep = Path(sweep), load_sweep(sweep)
     console = console or Console()
+    _validate(sweep)
     out = Path(output)
     cache = out / "cache"
     variants = sweep.variants()
