@@ -41,6 +41,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from collections import Counter
 
 from tracemix.domains import DOMAINS
@@ -66,7 +67,6 @@ _SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "b
 _POD_START = ("=pod", "=head", "=over", "=item", "=begin", "=for ", "=encoding", "=cut")
 _LIST_MARKERS = ("- ", "* ", "+ ", "|")
 _COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--", "-- ")
-_PUNCT = ".,;:!?()[]\"'`*“”‘’"
 # running text: 6+ words, the first starting with a letter, the rest plain words (digits allowed after)
 _PROSE = re.compile(r"(?:- |[\x22'(“*`])?[A-Za-z][A-Za-z'’,.;:!?)\x22”`*-]*(?: +[\x22'(“*`]?[\w'’,.;:!?()\x22”/%`*-]+){5,}$")
 _ASSIGN = re.compile(r"[\w.\[\]'\"]*[A-Za-z_][\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|<<|>>)?=(?!=)\s*\S")
@@ -105,6 +105,7 @@ _MATH_VOCAB = frozenset(
 _QUANTITY_QUESTIONS = ("how many", "how much", "how long", "how far", "what is the total", "what is the sum",
                        "what is the probability", "what is the mean", "what is the average", "find the value",
                        "calculate the", "compute the", "solve for")
+_QUESTION_WORDS = (b"how", b"what", b"find", b"calculate", b"compute", b"solve")
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)?")
 _MATH_PHRASES = ("how many", "how much", "square root", "expected value")
 _CODE_VOCAB = frozenset(
@@ -126,7 +127,9 @@ def _python_prefix(text: str) -> str:
 
 def _parses_python(text: str) -> float:
     try:
-        tree = ast.parse(_python_prefix(text))
+        with warnings.catch_warnings():  # invalid escapes in the parsed text must not warn to the user
+            warnings.simplefilter("ignore")
+            tree = ast.parse(_python_prefix(text))
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return 0.0
     # a lone string, expression or name list parses too; real modules define or assign something
@@ -233,15 +236,17 @@ def _vocab_count(counts: Counter, vocab: frozenset) -> int:
     return sum(counts[w] for w in vocab if w in counts)
 
 
-def _word_problem(text: str) -> float:
+def _word_problem(text: str, counts: Counter) -> float:
     """1.0 when the text asks for a quantity ("how many", "what is the total") and holds 3+ numbers."""
+    if not any(w in counts for w in _QUESTION_WORDS):
+        return 0.0
     lower = text.lower()
     if not any(q in lower for q in _QUANTITY_QUESTIONS):
         return 0.0
     return 1.0 if len(_NUMBER.findall(text, 0, 20_000)) >= 3 else 0.0
 
 
-def _word_stats(text: str) -> tuple[int, int, int]:
+def _word_stats(text: str) -> tuple[int, int, int, Counter]:
     tokens = text.encode("utf-8", "replace").translate(_TOKENS).split()
     counts = Counter(tokens)
     math_n = _vocab_count(counts, _MATH_VOCAB)
@@ -249,7 +254,7 @@ def _word_stats(text: str) -> tuple[int, int, int]:
         lower = text.lower()
         math_n += sum(lower.count(p) for p in _MATH_PHRASES)
     code_n = _vocab_count(counts, _CODE_VOCAB)
-    return max(1, len(tokens)), math_n, code_n
+    return max(1, len(tokens)), math_n, code_n, counts
 
 
 def domain_features(text: str) -> dict[str, float]:
@@ -269,7 +274,7 @@ def domain_features(text: str) -> dict[str, float]:
         doc_code += sum(len(_NONEMPTY.findall(block)) for block in _RST_BLOCK.findall(outside))
     if ">>>" in outside:
         doc_code += len(_DOCTEST.findall(outside))
-    words, math_n, code_n = _word_stats(text)
+    words, math_n, code_n, counts = _word_stats(text)
     latex = len(_LATEX.findall(text)) if ("\\" in text or "$" in text or "math:" in text) else 0
     symbols = len(_ARITH.findall(text)) + text.count("^")
     if not text.isascii():
@@ -292,7 +297,7 @@ def domain_features(text: str) -> dict[str, float]:
         "equation_share": lines["equation"] / denom,
         "math_words": 100.0 * math_n / words,
         "code_words": 100.0 * code_n / words,
-        "word_problem": _word_problem(text),
+        "word_problem": _word_problem(text, counts),
     }
 
 

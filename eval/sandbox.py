@@ -164,9 +164,9 @@ def check_program(completion_code: str, gold: dict) -> str:
     prefix = gold.get("prefix") or ""
     entry = gold.get("entry_point")
     if prefix and entry and f"def {entry}" in completion_code:
-        # a full function: keep the prompt's imports, not its stub
-        imports = "\n".join(line for line in prefix.splitlines() if line.startswith(("import ", "from ")))
-        body = f"{imports}\n{completion_code}"
+        # a full function redefines the prompt's stub (a valid def: signature + docstring); the prompt stays
+        # for its imports and helpers, which some answers call (HumanEval/10, /38 and /50)
+        body = f"{prefix}\n{completion_code}"
     else:
         body = prefix + completion_code
     return f"{body}\n\n{gold['tests']}"

@@ -55,8 +55,10 @@ def _humaneval(value: Any, row: dict) -> dict:
 
 
 def _mbpp(value: Any, row: dict) -> dict:
-    setup = row.get("test_setup_code") or ""
-    return {"prefix": "", "tests": setup + "\n" + "\n".join(row["test_list"]) + "\n", "entry_point": None}
+    # the `full` config carries a `test_setup_code` string, `sanitized` a `test_imports` list
+    setup = [row.get("test_setup_code") or "", *(row.get("test_imports") or [])]
+    tests = "\n".join([*(s for s in setup if s), *row["test_list"]])
+    return {"prefix": "", "tests": tests + "\n", "entry_point": None}
 
 
 GOLD_TRANSFORMS: dict[str, Callable[[Any, dict], Any]] = {

@@ -48,9 +48,9 @@ def main(argv: list[str]) -> int:
         overrides[key] = _value(value)
     if args.check:
         from training.data import load_mixture
-        from training.run import _resolve
+        from training.run import resolve_config
 
-        cfg = _resolve(args.config, args.data, args.output, args.max_steps, args.seed, overrides)
+        cfg = resolve_config(args.config, args.data, args.output, args.max_steps, args.seed, overrides)
         if cfg.data is not None:
             dataset, _ = load_mixture(cfg.data, cfg.objective)
             print(f"{args.config}: valid; {len(dataset)} rows for objective {cfg.objective.value}")

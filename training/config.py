@@ -119,6 +119,13 @@ class TrainingSection(_Strict):
     extra: dict[str, Any] = Field(default_factory=dict)  # any other `trl.SFTConfig` argument
 
 
+class ExpertLoad(_Strict):
+    """Record per-domain expert load every `every` steps on the first `samples_per_domain` docs per domain."""
+
+    every: int = Field(ge=1)
+    samples_per_domain: int = Field(8, ge=1)
+
+
 class TrainConfig(_Strict):
     name: str
     objective: Objective = Objective.CAUSAL_LM
@@ -128,6 +135,7 @@ class TrainConfig(_Strict):
     tokenizer: str | TrainTokenizer | None = None  # default: the pretrained model's own tokenizer
     model: ModelSection
     training: TrainingSection = Field(default_factory=TrainingSection)
+    expert_load: ExpertLoad | None = None  # MoE only; needs the mixture's `domain` column
 
     @model_validator(mode="after")
     def _tokenizer_known(self) -> TrainConfig:

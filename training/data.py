@@ -86,12 +86,14 @@ def check_dataset(ds, objective: Objective, source: str) -> None:
             raise DataError(f"{where}: empty or missing `text`; drop it from the mixture")
 
 
-def load_mixture(data: str | Path, objective: Objective):
-    """The training rows (only the column the objective reads) and the mixture's provenance."""
+def load_mixture(data: str | Path, objective: Objective, with_raw: bool = False):
+    """The training rows (only the column the objective reads) and the mixture's provenance
+    (and the unselected rows when `with_raw`)."""
     ds = read_dataset(data)
     check_dataset(ds, objective, str(data))
     column = "messages" if objective == Objective.SFT else "text"
-    return ds.select_columns([column]), mixture_info(data, len(ds))
+    out = ds.select_columns([column]), mixture_info(data, len(ds))
+    return (*out, ds) if with_raw else out
 
 
 def mixture_info(data: str | Path, n_rows: int) -> dict[str, Any]:

@@ -61,6 +61,11 @@ def moe_attributes(config) -> tuple[str, str]:
     raise RecipeError(f"model type `{config.model_type}` has no known number-of-experts attribute")
 
 
+def check_expert_load(config, source: str) -> None:
+    if not is_moe_config(config):
+        raise RecipeError(f"{source}: `expert_load` needs a MoE model; `{config.model_type}` is dense")
+
+
 def _check_moe(config, section: ModelSection, source: str) -> None:
     """A dense type with MoE options is an error; so is an aux-loss coefficient for a router without one."""
     moe = section.moe

@@ -18,7 +18,8 @@ from tracemix.provenance import config_hash, provenance
 from training.config import Objective, TrainConfig, TrainTokenizer, load_config
 
 
-def _resolve(config, data, output, max_steps, seed, overrides) -> TrainConfig:
+def resolve_config(config, data=None, output=None, max_steps=None, seed=None, overrides=None) -> TrainConfig:
+    """The validated config with the command-line style overrides applied (what `run_training` trains)."""
     extra: dict[str, Any] = dict(overrides or {})
     for key, value in (("data", data), ("output", output), ("seed", seed), ("training.max_steps", max_steps)):
         if value is not None:
@@ -77,6 +78,20 @@ def load_tokenizer(cfg: TrainConfig, dataset, output_dir: Path, args=None):
     return tokenizer
 
 
+def _expert_load(cfg: TrainConfig, raw, model, tokenizer, output_dir: Path) -> list:
+    if cfg.expert_load is None:
+        return []
+    from training.callbacks import ExpertLoadCallback, domain_samples
+    from training.model import check_expert_load
+
+    check_expert_load(model.config, f"training config `{cfg.name}`")
+    samples = domain_samples(raw, cfg.expert_load.samples_per_domain)
+    if not samples:
+        raise DataError(f"{cfg.data}: `expert_load` needs `domain` and `text` columns (a tagged mixture)")
+    return [ExpertLoadCallback(samples, tokenizer, cfg.expert_load.every, output_dir / "expert_load.jsonl",
+                               max_length=cfg.training.max_length)]
+
+
 def run_training(config: str | Path | dict[str, Any], data: str | Path | None = None,
                  output: str | Path | None = None, max_steps: int | None = None, seed: int | None = None,
                  overrides: dict[str, Any] | None = None, *, resume: bool | None = None,
@@ -93,18 +108,19 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
     from training.plots import plot_loss
     from training.trainer import build_trainer, loss_history, sft_config
 
-    cfg = _resolve(config, data, output, max_steps, seed, overrides)
+    cfg = resolve_config(config, data, output, max_steps, seed, overrides)
     if cfg.data is None:
         raise RecipeError(f"training config `{cfg.name}`: no data; set `data:` or pass --data MIXTURE_DIR")
     output_dir = Path(cfg.output or f"runs/{cfg.name}")
     ckpt = _check_resume(cfg, output_dir, resume)
     resolved = cfg.model_dump(mode="json")
 
-    dataset, mixture = load_mixture(cfg.data, cfg.objective)
+    dataset, mixture, raw = load_mixture(cfg.data, cfg.objective, with_raw=True)
     args = sft_config(cfg, output_dir)
     tokenizer = load_tokenizer(cfg, dataset, output_dir, args)
     model = build_model(cfg.model, tokenizer, cfg.seed)
     model_info = describe_model(model)
+    callbacks = [*(callbacks or []), *_expert_load(cfg, raw, model, tokenizer, output_dir)]
     trainer = build_trainer(cfg, model, tokenizer, dataset, output_dir, callbacks=callbacks,
                             peft_config=lora_config(cfg.model), args=args)
     if trainer.is_world_process_zero():

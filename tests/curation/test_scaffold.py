@@ -2,7 +2,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curation.scaffold import FEATURES, SCALES, WEIGHTS, scaffold_features, scaffold_score, score_from_features
+from curation.scaffold import (
+    FEATURES,
+    SCALES,
+    WEIGHTS,
+    scaffold_features,
+    scaffold_score,
+    score_from_features,
+)
 
 SCAFFOLD_MATH = """Problem: A tank holds 120 litres and drains 8 litres per minute. When is it empty?
 
