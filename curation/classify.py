@@ -18,8 +18,11 @@ DEFAULT_CLASSIFIER = "heuristic"  # needs no network and no model download
 # name -> (module:attribute, what the part after ':' is, one-line help)
 CLASSIFIERS: dict[str, tuple[str, str | None, str]] = {
     "heuristic": ("curation.heuristic:HeuristicClassifier", None, "explainable features, no model needed"),
-    "fasttext": ("curation.fasttext_tagger:FastTextClassifier", "PATH",
-                 "a model trained by `tracemix classifier train`"),
+    "fasttext": (
+        "curation.fasttext_tagger:FastTextClassifier",
+        "PATH",
+        "a model trained by `tracemix classifier train`",
+    ),
     "llm": ("curation.llm_label:LLMClassifier", None, "an OpenAI-compatible endpoint (--base-url, --model)"),
 }
 
@@ -36,8 +39,10 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     if name not in CLASSIFIERS:
         close = difflib.get_close_matches(name, CLASSIFIERS, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise RecipeError(f"unknown classifier '{spec}'.{hint} Choose one of: "
-                          + ", ".join(f"{n}:{a}" if a else n for n, (_, a, _h) in CLASSIFIERS.items()))
+        raise RecipeError(
+            f"unknown classifier '{spec}'.{hint} Choose one of: "
+            + ", ".join(f"{n}:{a}" if a else n for n, (_, a, _h) in CLASSIFIERS.items())
+        )
     wants_arg = CLASSIFIERS[name][1]
     if wants_arg and not arg:
         raise RecipeError(f"classifier '{name}' needs a {wants_arg}: use --classifier {name}:{wants_arg}")
@@ -50,13 +55,17 @@ def check_spec(spec: str, **kw: Any) -> None:
     """Cheap checks that need no model load: the name, the model file, the llm endpoint options."""
     name, arg = parse_spec(spec)
     if name == "fasttext" and not Path(arg).expanduser().is_file():
-        raise DataError(f"fastText model not found: {arg}. Train one with `tracemix classifier train "
-                        f"--labels LABELED.jsonl --output {arg}`")
+        raise DataError(
+            f"fastText model not found: {arg}. Train one with `tracemix classifier train "
+            f"--labels LABELED.jsonl --output {arg}`"
+        )
     if name == "llm":
         missing = [k for k in ("base_url", "model") if not kw.get(k)]
         if missing:
             flags = " ".join(f"--{k.replace('_', '-')}" for k in missing)
-            raise RecipeError(f"classifier 'llm' needs {flags} (an OpenAI-compatible endpoint and model name)")
+            raise RecipeError(
+                f"classifier 'llm' needs {flags} (an OpenAI-compatible endpoint and model name)"
+            )
 
 
 def load_classifier(spec: str | Classifier, **kw: Any) -> Classifier:

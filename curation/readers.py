@@ -8,160 +8,36 @@ line (capped) in `<bad_input_folder>/<rank>.json`, which `tracemix stats` sums u
 from __future__ import annotations
 
 import io
-import json
-import re
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
-from datatrove.data import Document, DocumentsPipeline
-from datatrove.io import DataFolderLike, get_datafolder
+from datatrove.data import DocumentsPipeline
+from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.pipeline.readers.huggingface import HuggingFaceDatasetReader
 
+from curation.records import (  # noqa: F401 - re-exported: the reader-facing names live here too
+    CONTROL_CHARS,
+    DEFAULT_MAX_DOC_BYTES,
+    BadInputLog,
+    BadRecord,
+    RecordsMixin,
+    flatten_messages,
+    normalise_messages,
+)
 from tracemix.errors import DataError
 
-# A single document this large is a dump, not a sample: it would dominate token budgets and stall tokenizers.
-DEFAULT_MAX_DOC_BYTES = 10 * 2**20
-MAX_EXAMPLES = 20  # file:line examples kept per reason and task
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")
 PARQUET_SUFFIXES = (".parquet",)
 JSON_SUFFIXES = (".json",)
 SUPPORTED_SUFFIXES = JSONL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
-# ShareGPT speaker names -> chat roles
-ROLE_MAP = {"human": "user", "user": "user", "gpt": "assistant", "chatgpt": "assistant", "assistant": "assistant",
-            "bing": "assistant", "bard": "assistant", "model": "assistant", "system": "system"}
-CHAT_KEYS = ("messages", "conversations")
-_SKIP_NAMES = {"manifest.json", "stats.json"}
-# NUL and the C0 controls other than tab/newline/carriage return break tokenizers and viewers
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufeff]")
-_VISIBLE = re.compile("[^\\s\x00-\x08\x0b\x0c\x0e-\x1f\ufeff]")  # stops at the first real character
-
-
-class BadRecord(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
-
-def normalise_messages(turns: Any) -> list[dict[str, str]]:
-    """`messages` ({role, content}) or ShareGPT `conversations` ({from, value}) -> [{role, content}]."""
-    if not isinstance(turns, list) or not turns:
-        raise BadRecord("malformed_chat", "chat turns must be a non-empty list")
-    out = []
-    for i, turn in enumerate(turns):
-        if not isinstance(turn, dict):
-            raise BadRecord("malformed_chat", f"turn {i} is {type(turn).__name__}, expected an object")
-        speaker = turn.get("role", turn.get("from"))
-        content = turn.get("content", turn.get("value"))
-        role = ROLE_MAP.get(str(speaker).lower())
-        if role is None or not isinstance(content, str):
-            raise BadRecord("malformed_chat", f"turn {i} has role={speaker!r} and content of type "
-                                              f"{type(content).__name__}; expected a known role and a string")
-        out.append({"role": role, "content": content})
-    return out
-
-
-def flatten_messages(messages: list[dict[str, str]]) -> str:
-    """A conversation as one text, classified as a whole: 'role: content' turns joined by blank lines."""
-    return "\n\n".join(f"{m['role']}: {m['content']}" for m in messages)
-
-
-class BadInputLog:
-    """Counts of bad records per reason plus the first few file:line examples of each."""
-
-    def __init__(self, max_examples: int = MAX_EXAMPLES):
-        self.max_examples = max_examples
-        self.counts: Counter[str] = Counter()
-        self.examples: list[dict[str, Any]] = []
-
-    def add(self, reason: str, file: str, line: int | str, detail: str) -> None:
-        self.counts[reason] += 1
-        if self.counts[reason] <= self.max_examples:
-            self.examples.append({"reason": reason, "file": file, "line": line, "detail": detail[:300]})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"counts": dict(sorted(self.counts.items())), "examples": self.examples}
-
-
-class _RecordsMixin:
-    """Record -> Document with bad-input accounting; shared by the disk and Hugging Face readers."""
-
-    text_key: str
-    id_key: str
-
-    def _init_records(self, max_doc_bytes: int, bad_input_folder: DataFolderLike | None, source: str | None):
-        self.max_doc_bytes = max_doc_bytes
-        self.bad_input_folder = bad_input_folder
-        self.source = source
-        self._bad = BadInputLog()
-
-    def _bad_record(self, reason: str, file: str, line: int | str, detail: str) -> None:
-        self._bad.add(reason, file, line, detail)
-        self.stat_update(f"bad_input/{reason}")
-
-    def _has_text_field(self, record: dict) -> bool:
-        return self.text_key in record or any(isinstance(record.get(k), list) for k in CHAT_KEYS)
-
-    def _record_to_document(self, record: Any, file: str, line: int | str, source: str) -> Document:
-        """Raise BadRecord for anything that is not a usable document."""
-        if not isinstance(record, dict):
-            raise BadRecord("malformed_json", f"expected a JSON object, got {type(record).__name__}")
-        record = dict(record)
-        text = record.pop(self.text_key, None)
-        messages = None
-        if text is None:
-            chat_key = next((k for k in CHAT_KEYS if isinstance(record.get(k), list)), None)
-            if chat_key is None:
-                raise BadRecord("missing_text", f"no '{self.text_key}' field (keys: {sorted(record)[:12]})")
-            messages = normalise_messages(record.pop(chat_key))
-            text = flatten_messages(messages)
-        if isinstance(text, bytes):
-            try:
-                text = text.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise BadRecord("invalid_utf8", str(err)) from None
-        if not isinstance(text, str):
-            raise BadRecord("missing_text", f"'{self.text_key}' is {type(text).__name__}, expected a string")
-        if not _VISIBLE.search(text) or (messages is not None and not any(_VISIBLE.search(m["content"])
-                                                                          for m in messages)):
-            raise BadRecord("empty_text", "text is empty or whitespace only")
-        n_bytes = len(text.encode("utf-8", "surrogatepass"))
-        if n_bytes > self.max_doc_bytes:
-            raise BadRecord("too_large", f"{n_bytes} bytes > max_doc_bytes={self.max_doc_bytes}")
-        doc_id = record.pop(self.id_key, None)
-        metadata = {k: v for k, v in record.items() if k != "metadata"}
-        metadata["source"] = str(record.get("source") or source)
-        if messages is not None:
-            metadata["messages"] = messages
-        return Document(text=text, id=str(doc_id) if doc_id is not None else f"{file}:{line}", metadata=metadata)
-
-    def _convert(self, record: Any, file: str, line: int | str, source: str) -> Document | None:
-        try:
-            return self._record_to_document(record, file, line, source)
-        except BadRecord as bad:
-            self._bad_record(bad.reason, file, line, bad.detail)
-            return None
-
-    def _save_bad_input(self, rank: int) -> None:
-        if self.bad_input_folder is None:
-            return
-        folder = get_datafolder(self.bad_input_folder)
-        name = f"{rank:05d}.json"
-        if folder.is_local():
-            from tracemix.atomic import write_json
-
-            write_json(folder.resolve_paths(name), self._bad.to_dict())
-        else:
-            with folder.open(name, "w") as f:
-                json.dump(self._bad.to_dict(), f)
+_SKIP_NAMES = {"manifest.json", "stats.json"}  # a data folder's own metadata, not input
 
 
 def _suffix_of(path: str) -> str | None:
     return next((s for s in SUPPORTED_SUFFIXES if path.lower().endswith(s)), None)
 
 
-class RecordReader(_RecordsMixin, BaseDiskReader):
+class RecordReader(RecordsMixin, BaseDiskReader):
     """Reads JSONL (plain/.gz/.zst), Parquet and ShareGPT JSON arrays, picking the format from each file name.
 
     `files` (relative to `data_folder`) fixes the file list; without it every supported file below the folder
@@ -172,12 +48,28 @@ class RecordReader(_RecordsMixin, BaseDiskReader):
     name = "📖 tracemix records"
     _requires_dependencies = ["orjson", "pyarrow"]
 
-    def __init__(self, data_folder: DataFolderLike, files: list[str] | None = None, text_key: str = "text",
-                 id_key: str = "id", limit: int = -1, max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
-                 bad_input_folder: DataFolderLike | None = None, source: str | None = None,
-                 doc_progress: bool = False, file_progress: bool = False):
-        super().__init__(data_folder, limit=limit, text_key=text_key, id_key=id_key, doc_progress=doc_progress,
-                         file_progress=file_progress, add_file_path=False)
+    def __init__(
+        self,
+        data_folder: DataFolderLike,
+        files: list[str] | None = None,
+        text_key: str = "text",
+        id_key: str = "id",
+        limit: int = -1,
+        max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+        bad_input_folder: DataFolderLike | None = None,
+        source: str | None = None,
+        doc_progress: bool = False,
+        file_progress: bool = False,
+    ):
+        super().__init__(
+            data_folder,
+            limit=limit,
+            text_key=text_key,
+            id_key=id_key,
+            doc_progress=doc_progress,
+            file_progress=file_progress,
+            add_file_path=False,
+        )
         self.files = sorted(files) if files is not None else None
         self._init_records(max_doc_bytes, bad_input_folder, source)
 
@@ -208,8 +100,9 @@ class RecordReader(_RecordsMixin, BaseDiskReader):
             if doc is not None:
                 yield doc
         if n_records and not n_with_text:
-            raise missing_text_error(self.text_key, self.data_folder.resolve_paths(filepath), n_records,
-                                     self._last_keys)
+            raise missing_text_error(
+                self.text_key, self.data_folder.resolve_paths(filepath), n_records, self._last_keys
+            )
 
     def _iter_records(self, filepath: str, suffix: str | None):
         self._last_keys: list[str] = []
@@ -235,7 +128,9 @@ class RecordReader(_RecordsMixin, BaseDiskReader):
                     try:
                         raw.decode("utf-8")
                     except UnicodeDecodeError as uerr:
-                        self._bad_record("invalid_utf8", filepath, line_no, f"{uerr.reason} at byte {uerr.start}")
+                        self._bad_record(
+                            "invalid_utf8", filepath, line_no, f"{uerr.reason} at byte {uerr.start}"
+                        )
                     else:
                         self._bad_record("malformed_json", filepath, line_no, str(err))
                     continue
@@ -263,12 +158,16 @@ class RecordReader(_RecordsMixin, BaseDiskReader):
             records = orjson.loads(raw)
         except orjson.JSONDecodeError as err:
             # one broken byte spoils the whole array: count it and go on with the other files
-            self._bad_record("malformed_json", filepath, getattr(err, "lineno", 0), f"whole file unreadable: {err}")
+            self._bad_record(
+                "malformed_json", filepath, getattr(err, "lineno", 0), f"whole file unreadable: {err}"
+            )
             return
         if not isinstance(records, list):
-            raise DataError(f"{self.data_folder.resolve_paths(filepath)}: a .json input must be an array of "
-                            f"records (ShareGPT style), found a {type(records).__name__}. Use JSONL for one "
-                            "record per line.")
+            raise DataError(
+                f"{self.data_folder.resolve_paths(filepath)}: a .json input must be an array of "
+                f"records (ShareGPT style), found a {type(records).__name__}. Use JSONL for one "
+                "record per line."
+            )
         for record in records[:1]:
             if isinstance(record, dict):
                 self._last_keys = sorted(record)
@@ -277,22 +176,39 @@ class RecordReader(_RecordsMixin, BaseDiskReader):
 
 
 def missing_text_error(text_key: str, path: str, n_records: int, keys: list[str]) -> DataError:
-    return DataError(f"{path}: none of its {n_records} records has the text field '{text_key}' (nor a "
-                     f"'messages'/'conversations' chat); keys found: {keys[:20]}. Pass --text-key with the "
-                     "field that holds the text.")
+    return DataError(
+        f"{path}: none of its {n_records} records has the text field '{text_key}' (nor a "
+        f"'messages'/'conversations' chat); keys found: {keys[:20]}. Pass --text-key with the "
+        "field that holds the text."
+    )
 
 
-class HFRecordReader(_RecordsMixin, HuggingFaceDatasetReader):
+class HFRecordReader(RecordsMixin, HuggingFaceDatasetReader):
     """A Hugging Face dataset (streamed with `datasets.load_dataset`) with the same record handling."""
 
     name = "🤗 tracemix records"
 
-    def __init__(self, dataset: str, config: str | None = None, split: str = "train", text_key: str = "text",
-                 id_key: str = "id", limit: int = -1, max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
-                 bad_input_folder: DataFolderLike | None = None, streaming: bool = True):
+    def __init__(
+        self,
+        dataset: str,
+        config: str | None = None,
+        split: str = "train",
+        text_key: str = "text",
+        id_key: str = "id",
+        limit: int = -1,
+        max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+        bad_input_folder: DataFolderLike | None = None,
+        streaming: bool = True,
+    ):
         options = {"split": split} | ({"name": config} if config else {})
-        super().__init__(dataset, dataset_options=options, streaming=streaming, limit=limit, text_key=text_key,
-                         id_key=id_key)
+        super().__init__(
+            dataset,
+            dataset_options=options,
+            streaming=streaming,
+            limit=limit,
+            text_key=text_key,
+            id_key=id_key,
+        )
         self._init_records(max_doc_bytes, bad_input_folder, dataset)
 
     def get_document_from_dict(self, data: dict, source_file: str, id_in_file: int | str):
@@ -304,7 +220,7 @@ class HFRecordReader(_RecordsMixin, HuggingFaceDatasetReader):
 
 
 def parse_hf_spec(spec: str) -> tuple[str, str | None, str]:
-    """'hf:ORG/NAME[:CONFIG][:SPLIT]' -> (name, config, split); one extra part that names a split is a split."""
+    """'hf:ORG/NAME[:CONFIG][:SPLIT]' -> (name, config, split); a lone extra part naming a split is one."""
     parts = spec.removeprefix("hf:").split(":")
     if not parts[0] or len(parts) > 3:
         raise DataError(f"bad dataset spec '{spec}': expected hf:ORG/NAME[:CONFIG][:SPLIT]")
@@ -325,37 +241,69 @@ def _is_json_array(path: Path) -> bool:
     return head.startswith(b"[")
 
 
-def resolve_input(spec: str, text_key: str = "text", limit: int = -1,
-                  max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES, bad_input_folder: DataFolderLike | None = None,
-                  check: bool = True) -> RecordReader | HFRecordReader:
+def resolve_input(
+    spec: str,
+    text_key: str = "text",
+    limit: int = -1,
+    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+    bad_input_folder: DataFolderLike | None = None,
+    check: bool = True,
+) -> RecordReader | HFRecordReader:
     """`--input` -> a datatrove reader. Local files are listed (and their text key checked) up front."""
     if spec.startswith("hf:"):
         name, config, split = parse_hf_spec(spec)
-        return HFRecordReader(name, config, split, text_key=text_key, limit=limit, max_doc_bytes=max_doc_bytes,
-                              bad_input_folder=bad_input_folder)
+        return HFRecordReader(
+            name,
+            config,
+            split,
+            text_key=text_key,
+            limit=limit,
+            max_doc_bytes=max_doc_bytes,
+            bad_input_folder=bad_input_folder,
+        )
     path = Path(spec).expanduser()
     if not path.exists():
-        raise DataError(f"input '{spec}' does not exist (expected a file or folder of JSONL/Parquet/JSON, "
-                        "or hf:ORG/NAME[:CONFIG][:SPLIT])")
+        raise DataError(
+            f"input '{spec}' does not exist (expected a file or folder of JSONL/Parquet/JSON, "
+            "or hf:ORG/NAME[:CONFIG][:SPLIT])"
+        )
     if path.is_file():
         if not _suffix_of(path.name):
-            raise DataError(f"input '{spec}' has an unsupported extension; supported: {list(SUPPORTED_SUFFIXES)}")
+            raise DataError(
+                f"input '{spec}' has an unsupported extension; supported: {list(SUPPORTED_SUFFIXES)}"
+            )
         folder, files = path.parent, [path.name]
     else:
         folder = path
         files = []
         for p in sorted(path.rglob("*")):
             rel = p.relative_to(path)
-            if not p.is_file() or not _suffix_of(p.name) or any(part.startswith((".", "_")) for part in rel.parts):
+            if (
+                not p.is_file()
+                or not _suffix_of(p.name)
+                or any(part.startswith((".", "_")) for part in rel.parts)
+            ):
                 continue
             # a data folder's own metadata (manifest.json, stats, datatrove logs) is not input
-            if p.name in _SKIP_NAMES or rel.parts[0] == "logs" or (p.suffix == ".json" and not _is_json_array(p)):
+            if (
+                p.name in _SKIP_NAMES
+                or rel.parts[0] == "logs"
+                or (p.suffix == ".json" and not _is_json_array(p))
+            ):
                 continue
             files.append(rel.as_posix())
         if not files:
-            raise DataError(f"input folder '{spec}' holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})")
-    reader = RecordReader(str(folder.resolve()), files=files, text_key=text_key, limit=limit,
-                          max_doc_bytes=max_doc_bytes, bad_input_folder=bad_input_folder)
+            raise DataError(
+                f"input folder '{spec}' holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})"
+            )
+    reader = RecordReader(
+        str(folder.resolve()),
+        files=files,
+        text_key=text_key,
+        limit=limit,
+        max_doc_bytes=max_doc_bytes,
+        bad_input_folder=bad_input_folder,
+    )
     if check:
         check_text_key(reader)
     return reader
@@ -364,8 +312,9 @@ def resolve_input(spec: str, text_key: str = "text", limit: int = -1,
 def check_text_key(reader: RecordReader, max_files: int = 32, max_records: int = 100) -> None:
     """Fail before any work when the first records of a file all lack the text field."""
     for filepath in reader.list_input_files()[:max_files]:
-        probe = RecordReader(reader.data_folder, files=[filepath], text_key=reader.text_key,
-                             id_key=reader.id_key)
+        probe = RecordReader(
+            reader.data_folder, files=[filepath], text_key=reader.text_key, id_key=reader.id_key
+        )
         n_records = n_with_text = 0
         for _, record in probe._iter_records(filepath, _suffix_of(filepath)):
             if not isinstance(record, dict):
@@ -375,5 +324,6 @@ def check_text_key(reader: RecordReader, max_files: int = 32, max_records: int =
             if n_with_text or n_records >= max_records:
                 break
         if n_records and not n_with_text:
-            raise missing_text_error(reader.text_key, reader.data_folder.resolve_paths(filepath), n_records,
-                                     probe._last_keys)
+            raise missing_text_error(
+                reader.text_key, reader.data_folder.resolve_paths(filepath), n_records, probe._last_keys
+            )

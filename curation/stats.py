@@ -34,7 +34,11 @@ def bad_input_summary(folder: str | Path) -> dict[str, Any]:
             counts[reason] = counts.get(reason, 0) + int(n)
         examples += log.get("examples", [])
     examples.sort(key=lambda e: (e["reason"], str(e["file"]), str(e["line"]).zfill(12)))
-    return {"total": sum(counts.values()), "counts": dict(sorted(counts.items())), "examples": examples[:MAX_EXAMPLES]}
+    return {
+        "total": sum(counts.values()),
+        "counts": dict(sorted(counts.items())),
+        "examples": examples[:MAX_EXAMPLES],
+    }
 
 
 def compute_stats(folder: str | Path) -> dict[str, Any]:
@@ -43,22 +47,31 @@ def compute_stats(folder: str | Path) -> dict[str, Any]:
     folder = Path(folder)
     shards = shard_paths(folder)
     if not shards:
-        raise DataError(f"{folder} holds no Parquet shards; is it a folder written by `tracemix tag`? "
-                        "If a run is still going (Slurm/Ray), wait for it to finish.")
+        raise DataError(
+            f"{folder} holds no Parquet shards; is it a folder written by `tracemix tag`? "
+            "If a run is still going (Slurm/Ray), wait for it to finish."
+        )
     lf = pl.scan_parquet([str(p) for p in shards])
     names = lf.collect_schema().names()
     missing = [c for c in ("id", "domain", "n_bytes", "scaffold_score") if c not in names]
     if missing:
-        raise DataError(f"{folder}: shards lack the tagged columns {missing}; tag the data with `tracemix tag`")
+        raise DataError(
+            f"{folder}: shards lack the tagged columns {missing}; tag the data with `tracemix tag`"
+        )
     has_tokens = "n_tokens" in names
     bin_ = (pl.col("scaffold_score") * N_BINS).floor().clip(0, N_BINS - 1).cast(pl.Int64)
-    aggs = [pl.len().alias("documents"), pl.col("n_bytes").sum().alias("bytes"),
-            pl.col("scaffold_score").mean().alias("scaffold_mean")]
+    aggs = [
+        pl.len().alias("documents"),
+        pl.col("n_bytes").sum().alias("bytes"),
+        pl.col("scaffold_score").mean().alias("scaffold_mean"),
+    ]
     aggs += [(bin_ == b).sum().alias(f"bin{b}") for b in range(N_BINS)]
     if has_tokens:
         aggs.append(pl.col("n_tokens").sum().alias("tokens"))
     rows = {r["domain"]: r for r in lf.group_by("domain").agg(aggs).collect().to_dicts()}
-    n_ids = lf.select(pl.len().alias("n"), pl.col("id").n_unique().alias("unique")).collect().row(0, named=True)
+    n_ids = (
+        lf.select(pl.len().alias("n"), pl.col("id").n_unique().alias("unique")).collect().row(0, named=True)
+    )
 
     total_docs = sum(r["documents"] for r in rows.values())
     total_bytes = sum(r["bytes"] for r in rows.values())
@@ -67,19 +80,29 @@ def compute_stats(folder: str | Path) -> dict[str, Any]:
     domains: dict[str, dict[str, Any]] = {}
     for d in [*DOMAINS, *unknown]:
         r = rows.get(d, {})
-        entry = {"documents": r.get("documents", 0), "bytes": r.get("bytes", 0) or 0,
-                 "share_documents": r.get("documents", 0) / total_docs if total_docs else 0.0,
-                 "share_bytes": (r.get("bytes", 0) or 0) / total_bytes if total_bytes else 0.0,
-                 "scaffold_mean": r.get("scaffold_mean"),
-                 "scaffold_hist": [int(r.get(f"bin{b}", 0)) for b in range(N_BINS)]}
+        entry = {
+            "documents": r.get("documents", 0),
+            "bytes": r.get("bytes", 0) or 0,
+            "share_documents": r.get("documents", 0) / total_docs if total_docs else 0.0,
+            "share_bytes": (r.get("bytes", 0) or 0) / total_bytes if total_bytes else 0.0,
+            "scaffold_mean": r.get("scaffold_mean"),
+            "scaffold_hist": [int(r.get(f"bin{b}", 0)) for b in range(N_BINS)],
+        }
         if has_tokens:
             entry["tokens"] = r.get("tokens", 0) or 0
             entry["share_tokens"] = entry["tokens"] / total_tokens if total_tokens else 0.0
         domains[str(d)] = entry
-    return {"folder": str(folder), "shards": len(shards), "documents": total_docs, "bytes": total_bytes,
-            "tokens": total_tokens, "duplicate_ids": n_ids["n"] - n_ids["unique"],
-            "scaffold_bins": [round(b / N_BINS, 1) for b in range(N_BINS + 1)], "domains": domains,
-            "bad_input": bad_input_summary(folder)}
+    return {
+        "folder": str(folder),
+        "shards": len(shards),
+        "documents": total_docs,
+        "bytes": total_bytes,
+        "tokens": total_tokens,
+        "duplicate_ids": n_ids["n"] - n_ids["unique"],
+        "scaffold_bins": [round(b / N_BINS, 1) for b in range(N_BINS + 1)],
+        "domains": domains,
+        "bad_input": bad_input_summary(folder),
+    }
 
 
 def write_stats(folder: str | Path) -> dict[str, Any]:
@@ -102,23 +125,49 @@ def print_stats(stats: dict[str, Any], console=None) -> None:
     console = console or Console()
     has_tokens = stats.get("tokens") is not None
     table = Table(title=f"tagged: {stats['folder']}  ({stats['shards']} shards)", title_justify="left")
-    for col in ["domain", "documents", "share", "MB", *(["tokens"] if has_tokens else []),
-                "scaffold mean", "scaffold 0 → 1"]:
+    for col in [
+        "domain",
+        "documents",
+        "share",
+        "MB",
+        *(["tokens"] if has_tokens else []),
+        "scaffold mean",
+        "scaffold 0 → 1",
+    ]:
         table.add_column(col, justify="left" if col in ("domain", "scaffold 0 → 1") else "right")
     for d, e in stats["domains"].items():
         mean = "-" if e["scaffold_mean"] is None else f"{e['scaffold_mean']:.2f}"
-        table.add_row(d, f"{e['documents']:,}", f"{e['share_documents']:.1%}", f"{e['bytes'] / 1e6:,.2f}",
-                      *([f"{e['tokens']:,}"] if has_tokens else []), mean, _spark(e["scaffold_hist"]))
-    table.add_row("total", f"{stats['documents']:,}", "100%", f"{stats['bytes'] / 1e6:,.2f}",
-                  *([f"{stats['tokens']:,}"] if has_tokens else []), "", "", style="bold")
+        table.add_row(
+            d,
+            f"{e['documents']:,}",
+            f"{e['share_documents']:.1%}",
+            f"{e['bytes'] / 1e6:,.2f}",
+            *([f"{e['tokens']:,}"] if has_tokens else []),
+            mean,
+            _spark(e["scaffold_hist"]),
+        )
+    table.add_row(
+        "total",
+        f"{stats['documents']:,}",
+        "100%",
+        f"{stats['bytes'] / 1e6:,.2f}",
+        *([f"{stats['tokens']:,}"] if has_tokens else []),
+        "",
+        "",
+        style="bold",
+    )
     console.print(table)
     if stats.get("duplicate_ids"):
-        console.print(f"[yellow]warning: {stats['duplicate_ids']} duplicate ids[/yellow] (give each input "
-                      "record a unique `id`, or drop the field so ids become file:line)")
+        console.print(
+            f"[yellow]warning: {stats['duplicate_ids']} duplicate ids[/yellow] (give each input "
+            "record a unique `id`, or drop the field so ids become file:line)"
+        )
     bad = stats["bad_input"]
     if bad["total"]:
-        console.print(f"skipped bad input: {bad['total']:,} records "
-                      + ", ".join(f"{k}={v:,}" for k, v in bad["counts"].items()))
+        console.print(
+            f"skipped bad input: {bad['total']:,} records "
+            + ", ".join(f"{k}={v:,}" for k, v in bad["counts"].items())
+        )
         for e in bad["examples"][:8]:
             console.print(f"  {e['reason']:<15} {e['file']}:{e['line']}  {e['detail']}", markup=False)
     else:
@@ -126,9 +175,11 @@ def print_stats(stats: dict[str, Any], console=None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tracemix stats",
-                                     description="Print the per-domain table of a folder written by `tracemix tag` "
-                                                 "(and write its stats.json if missing).")
+    parser = argparse.ArgumentParser(
+        prog="tracemix stats",
+        description="Print the per-domain table of a folder written by `tracemix tag` "
+        "(and write its stats.json if missing).",
+    )
     parser.add_argument("folder", help="a tagged folder (Parquet shards + logs/)")
     parser.add_argument("--json", action="store_true", help="print the statistics as JSON instead of a table")
     args = parser.parse_args(argv)

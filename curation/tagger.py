@@ -30,7 +30,9 @@ class NormaliseText(PipelineStep):
             with self.track_time():
                 messages = doc.metadata.get("messages")
                 if messages:
-                    cleaned = [{"role": m["role"], "content": CONTROL_CHARS.sub("", m["content"])} for m in messages]
+                    cleaned = [
+                        {"role": m["role"], "content": CONTROL_CHARS.sub("", m["content"])} for m in messages
+                    ]
                     if cleaned != messages:
                         doc.metadata["messages"] = cleaned
                         doc.text = flatten_messages(cleaned)
@@ -61,8 +63,13 @@ class DomainTagger(PipelineStep):
     name = "🏷 domain tagger"
     type = "🔢 - TAGGER"
 
-    def __init__(self, classifier: Any = "heuristic", classifier_kwargs: dict | None = None,
-                 tokenizer: str | None = None, batch_size: int = 256):
+    def __init__(
+        self,
+        classifier: Any = "heuristic",
+        classifier_kwargs: dict | None = None,
+        tokenizer: str | None = None,
+        batch_size: int = 256,
+    ):
         super().__init__()
         self.classifier = classifier
         self.classifier_kwargs = classifier_kwargs or {}
@@ -103,8 +110,13 @@ class DomainTagger(PipelineStep):
             scores = {d: float(scores.get(d, 0.0)) for d in DOMAINS}
             domain = max(DOMAINS, key=scores.__getitem__)  # ties resolve in taxonomy order
             n_bytes = len(doc.text.encode("utf-8", "surrogatepass"))
-            doc.metadata.update(domain=domain, domain_scores=scores, scaffold_score=float(scaffold_score(doc.text)),
-                                n_bytes=n_bytes, tagger=self._clf.name)
+            doc.metadata.update(
+                domain=domain,
+                domain_scores=scores,
+                scaffold_score=float(scaffold_score(doc.text)),
+                n_bytes=n_bytes,
+                tagger=self._clf.name,
+            )
             c = counts.setdefault(domain, [0, 0, 0])
             c[0] += 1
             c[1] += n_bytes

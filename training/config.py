@@ -93,6 +93,9 @@ class ModelSection(_Strict):
                              "({model_type: ..., sizes})")
         if self.from_config is not None and "model_type" not in self.from_config:
             raise ValueError("`from_config` needs a `model_type` (e.g. qwen3_moe, olmoe, mixtral, llama, qwen2)")
+        if self.from_config is not None and self.lora is not None and not self.lora.merge:
+            raise ValueError("a LoRA adapter on a `from_config` model has no base checkpoint to load it with; "
+                             "set `lora.merge: true` or fine-tune a `from_pretrained` model")
         return self
 
 

@@ -16,8 +16,10 @@ from curation.readers import (
 )
 from tracemix.errors import DataError
 
-RECORDS = [{"id": "a", "text": "def f():\n    return 1\n", "source": "s"},
-           {"id": "b", "text": "The river flows.", "source": "s"}]
+RECORDS = [
+    {"id": "a", "text": "def f():\n    return 1\n", "source": "s"},
+    {"id": "b", "text": "The river flows.", "source": "s"},
+]
 
 
 def _jsonl(records) -> bytes:
@@ -28,12 +30,20 @@ def _read(reader):
     return list(reader.run())
 
 
-@pytest.mark.parametrize("name,pack", [("x.jsonl", lambda b: b), ("x.jsonl.gz", gzip.compress),
-                                       ("x.jsonl.zst", lambda b: zstandard.ZstdCompressor().compress(b))])
+@pytest.mark.parametrize(
+    "name,pack",
+    [
+        ("x.jsonl", lambda b: b),
+        ("x.jsonl.gz", gzip.compress),
+        ("x.jsonl.zst", lambda b: zstandard.ZstdCompressor().compress(b)),
+    ],
+)
 def test_jsonl_plain_and_compressed(tmp_path, name, pack):
     (tmp_path / name).write_bytes(pack(_jsonl(RECORDS)))
     docs = _read(resolve_input(str(tmp_path / name)))
-    assert [(d.id, d.text, d.metadata["source"]) for d in docs] == [(r["id"], r["text"], "s") for r in RECORDS]
+    assert [(d.id, d.text, d.metadata["source"]) for d in docs] == [
+        (r["id"], r["text"], "s") for r in RECORDS
+    ]
 
 
 def test_parquet(tmp_path):
@@ -43,24 +53,42 @@ def test_parquet(tmp_path):
 
 
 def test_sharegpt_json_array(tmp_path):
-    data = [{"id": "c1", "conversations": [{"from": "system", "value": "Be brief."},
-                                           {"from": "human", "value": "What is 2+2?"},
-                                           {"from": "gpt", "value": "4"}]},
-            {"id": "c2", "conversations": [{"from": "user", "value": "hi"}, {"from": "bing", "value": "hello"},
-                                           {"from": "chatgpt", "value": "bye"}]}]
+    data = [
+        {
+            "id": "c1",
+            "conversations": [
+                {"from": "system", "value": "Be brief."},
+                {"from": "human", "value": "What is 2+2?"},
+                {"from": "gpt", "value": "4"},
+            ],
+        },
+        {
+            "id": "c2",
+            "conversations": [
+                {"from": "user", "value": "hi"},
+                {"from": "bing", "value": "hello"},
+                {"from": "chatgpt", "value": "bye"},
+            ],
+        },
+    ]
     (tmp_path / "sg.json").write_text(json.dumps(data))
     docs = _read(resolve_input(str(tmp_path / "sg.json")))
-    assert docs[0].metadata["messages"] == [{"role": "system", "content": "Be brief."},
-                                            {"role": "user", "content": "What is 2+2?"},
-                                            {"role": "assistant", "content": "4"}]
+    assert docs[0].metadata["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": "4"},
+    ]
     assert docs[0].text == "system: Be brief.\n\nuser: What is 2+2?\n\nassistant: 4"
     assert [m["role"] for m in docs[1].metadata["messages"]] == ["user", "assistant", "assistant"]
     assert docs[0].metadata["source"] == "sg"  # file stem when the record names no source
 
 
 def test_messages_jsonl(tmp_path):
-    rec = {"id": "m", "messages": [{"role": "user", "content": "x = 1?"}, {"role": "assistant", "content": "yes"}],
-           "source": "chat"}
+    rec = {
+        "id": "m",
+        "messages": [{"role": "user", "content": "x = 1?"}, {"role": "assistant", "content": "yes"}],
+        "source": "chat",
+    }
     (tmp_path / "c.jsonl").write_text(json.dumps(rec) + "\n")
     (doc,) = _read(resolve_input(str(tmp_path / "c.jsonl")))
     assert doc.text == "user: x = 1?\n\nassistant: yes" and doc.metadata["messages"] == rec["messages"]
@@ -74,27 +102,39 @@ def test_text_key_and_default_ids(tmp_path):
 
 def test_bad_input_is_counted_with_file_and_line(tmp_path):
     big = "x" * (20 * 2**20)  # a 20 MB document
-    lines = [json.dumps({"id": "ok1", "text": "good one"}).encode(),
-             b'{"id": "broken", "text": ',                                  # 2 malformed JSON
-             json.dumps({"id": "nt", "body": "no text field"}).encode(),    # 3 missing text
-             json.dumps({"id": "e", "text": ""}).encode(),                  # 4 empty
-             json.dumps({"id": "w", "text": "  \n\t "}).encode(),           # 5 whitespace only
-             b'{"id": "u", "text": "caf\xe9 \xff"}',                        # 6 invalid UTF-8
-             json.dumps({"id": "big", "text": big}).encode(),               # 7 too large
-             json.dumps({"id": "nul", "text": "\u0000\u0000"}).encode(),    # 8 NULs only: empty
-             json.dumps({"id": "ok2", "text": "good two"}).encode()]
+    lines = [
+        json.dumps({"id": "ok1", "text": "good one"}).encode(),
+        b'{"id": "broken", "text": ',  # 2 malformed JSON
+        json.dumps({"id": "nt", "body": "no text field"}).encode(),  # 3 missing text
+        json.dumps({"id": "e", "text": ""}).encode(),  # 4 empty
+        json.dumps({"id": "w", "text": "  \n\t "}).encode(),  # 5 whitespace only
+        b'{"id": "u", "text": "caf\xe9 \xff"}',  # 6 invalid UTF-8
+        json.dumps({"id": "big", "text": big}).encode(),  # 7 too large
+        json.dumps({"id": "nul", "text": "\u0000\u0000"}).encode(),  # 8 NULs only: empty
+        json.dumps({"id": "ok2", "text": "good two"}).encode(),
+    ]
     (tmp_path / "bad.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     out = tmp_path / "bad_input"
     reader = resolve_input(str(tmp_path / "bad.jsonl"), bad_input_folder=str(out))
     docs = _read(reader)
     assert [d.id for d in docs] == ["ok1", "ok2"]
     log = json.loads((out / "00000.json").read_text())
-    assert log["counts"] == {"empty_text": 3, "invalid_utf8": 1, "malformed_json": 1, "missing_text": 1,
-                             "too_large": 1}
+    assert log["counts"] == {
+        "empty_text": 3,
+        "invalid_utf8": 1,
+        "malformed_json": 1,
+        "missing_text": 1,
+        "too_large": 1,
+    }
     assert [(e["reason"], e["file"], e["line"]) for e in log["examples"]] == [
-        ("malformed_json", "bad.jsonl", 2), ("missing_text", "bad.jsonl", 3), ("empty_text", "bad.jsonl", 4),
-        ("empty_text", "bad.jsonl", 5), ("invalid_utf8", "bad.jsonl", 6), ("too_large", "bad.jsonl", 7),
-        ("empty_text", "bad.jsonl", 8)]
+        ("malformed_json", "bad.jsonl", 2),
+        ("missing_text", "bad.jsonl", 3),
+        ("empty_text", "bad.jsonl", 4),
+        ("empty_text", "bad.jsonl", 5),
+        ("invalid_utf8", "bad.jsonl", 6),
+        ("too_large", "bad.jsonl", 7),
+        ("empty_text", "bad.jsonl", 8),
+    ]
     assert reader.stats["bad_input/empty_text"].total == 3
     assert "body" in log["examples"][1]["detail"]  # says which keys it did find
 
@@ -161,8 +201,11 @@ def test_hf_spec_builds_a_streaming_reader_that_pickles():
 
     reader = resolve_input("hf:org/name:cfg:validation", text_key="content", limit=5)
     assert isinstance(reader, HFRecordReader)
-    assert (reader.dataset, reader.dataset_options, reader.streaming) == ("org/name",
-                                                                         {"split": "validation", "name": "cfg"}, True)
+    assert (reader.dataset, reader.dataset_options, reader.streaming) == (
+        "org/name",
+        {"split": "validation", "name": "cfg"},
+        True,
+    )
     clone = pickle.loads(pickle.dumps(reader))
     doc = clone.get_document_from_dict({"content": "hi", "id": 3}, "org/name", "00000/0")
     assert (doc.id, doc.text, doc.metadata["source"]) == ("3", "hi", "org/name")
@@ -171,9 +214,12 @@ def test_hf_spec_builds_a_streaming_reader_that_pickles():
 
 
 def test_broken_json_array_is_counted_and_the_rest_is_read(tmp_path):
-    (tmp_path / "a.json").write_text('[{"id": "1", "conversations": [{"from": "human", "value": "hi"}]},\n{"id": ')
-    (tmp_path / "b.json").write_text('[{"id": "2", "conversations": [{"from": "alien", "value": "?"}]},'
-                                     ' {"id": "3", "text": "plain"}]')
+    (tmp_path / "a.json").write_text(
+        '[{"id": "1", "conversations": [{"from": "human", "value": "hi"}]},\n{"id": '
+    )
+    (tmp_path / "b.json").write_text(
+        '[{"id": "2", "conversations": [{"from": "alien", "value": "?"}]}, {"id": "3", "text": "plain"}]'
+    )
     reader = resolve_input(str(tmp_path), bad_input_folder=str(tmp_path / "bad"), check=False)
     assert [d.id for d in _read(reader)] == ["3"]
     log = json.loads((tmp_path / "bad" / "00000.json").read_text())

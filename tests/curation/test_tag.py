@@ -87,7 +87,9 @@ def test_slurm_executor_is_configured_not_launched(tmp_path):
     from curation.tag import build_executor
     from tracemix.errors import RecipeError
 
-    ex = build_executor([], "slurm", tmp_path, tasks=8, workers=2, slurm={"partition": "cpu", "time": "01:00:00"})
+    ex = build_executor(
+        [], "slurm", tmp_path, tasks=8, workers=2, slurm={"partition": "cpu", "time": "01:00:00"}
+    )
     assert isinstance(ex, SlurmPipelineExecutor)
     assert (ex.tasks, ex.workers, ex.partition, ex.time) == (8, 2, "cpu", "01:00:00")
     with pytest.raises(RecipeError, match="--slurm-partition"):
@@ -124,13 +126,18 @@ def test_rerun_after_a_failed_task_only_redoes_that_task(demo, tmp_path):
 
 def test_bad_input_ends_in_stats_and_the_run_goes_on(tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_bytes(b'{"id": "1", "text": "ok"}\n{"id": "2", "text": \n{"id": "3", "text": " "}\n'
-                    b'{"id": "4", "text": "\xff"}\n{"id": "5", "text": "fine too"}\n')
+    src.write_bytes(
+        b'{"id": "1", "text": "ok"}\n{"id": "2", "text": \n{"id": "3", "text": " "}\n'
+        b'{"id": "4", "text": "\xff"}\n{"id": "5", "text": "fine too"}\n'
+    )
     stats = run_tag(str(src), tmp_path / "out", quiet=True)
     assert stats["documents"] == 2
     assert stats["bad_input"]["counts"] == {"empty_text": 1, "invalid_utf8": 1, "malformed_json": 1}
     assert [(e["file"], e["line"]) for e in stats["bad_input"]["examples"]] == [
-        ("in.jsonl", 3), ("in.jsonl", 4), ("in.jsonl", 2)]
+        ("in.jsonl", 3),
+        ("in.jsonl", 4),
+        ("in.jsonl", 2),
+    ]
 
 
 def test_limit_caps_documents_per_task(demo, tmp_path):
@@ -164,10 +171,16 @@ def test_fasttext_classifier_end_to_end(demo, tmp_path):
     from curation.fasttext_tagger import train_fasttext
 
     records = [json.loads(line) for line in (demo / "corpus.jsonl").read_text().splitlines()]
-    train_fasttext([{"text": r["text"], "label": r["label"], "id": r["id"]} for r in records],
-                   tmp_path / "m.bin", epoch=5, dim=16, bucket=10_000)
-    stats = run_tag(str(demo / "corpus.jsonl"), tmp_path / "ft", classifier=f"fasttext:{tmp_path / 'm.bin'}",
-                    quiet=True)
+    train_fasttext(
+        [{"text": r["text"], "label": r["label"], "id": r["id"]} for r in records],
+        tmp_path / "m.bin",
+        epoch=5,
+        dim=16,
+        bucket=10_000,
+    )
+    stats = run_tag(
+        str(demo / "corpus.jsonl"), tmp_path / "ft", classifier=f"fasttext:{tmp_path / 'm.bin'}", quiet=True
+    )
     assert stats["documents"] == 60
     assert _rows(tmp_path / "ft")["tagger"][0].startswith("fasttext:m:")
     assert "classifier_model" in json.loads((tmp_path / "ft" / "manifest.json").read_text())["parents"]
@@ -178,7 +191,9 @@ def test_ray_executor_runs_the_same_pipeline(demo, tmp_path):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
-        stats = run_tag(str(demo / "corpus.jsonl"), tmp_path / "ray", executor="ray", quiet=True, progress=False)
+        stats = run_tag(
+            str(demo / "corpus.jsonl"), tmp_path / "ray", executor="ray", quiet=True, progress=False
+        )
     finally:
         ray.shutdown()
     run_tag(str(demo / "corpus.jsonl"), tmp_path / "local", quiet=True)
@@ -211,8 +226,12 @@ def test_killed_run_resumes_where_it_stopped(demo, tmp_path):
     script = tmp_path / "slow.py"
     root = str(Path(__file__).resolve().parents[2])
     script.write_text(_SLOW_RUN.format(root=root, demo=str(demo), out=str(out)))
-    proc = subprocess.Popen([sys.executable, str(script), "0.1"], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "0.1"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while not (out / "logs" / "completions" / "00000").exists() and time.time() < deadline:
         time.sleep(0.1)
@@ -220,8 +239,9 @@ def test_killed_run_resumes_where_it_stopped(demo, tmp_path):
     proc.wait()
     assert os.listdir(out / "logs" / "completions") == ["00000"]
     done = (out / "00000.parquet").stat().st_mtime_ns
-    subprocess.run([sys.executable, str(script), "0"], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(script), "0"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     assert sorted(os.listdir(out / "logs" / "completions")) == ["00000", "00001"]
     assert (out / "00000.parquet").stat().st_mtime_ns == done
     df = _rows(out)

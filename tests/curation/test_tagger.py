@@ -27,8 +27,12 @@ def test_tags_every_metadata_key():
     docs = [Document(text="x = 1 + 2 = 3", id="m"), Document(text="Café au lait.", id="g")]
     out = list(DomainTagger(Planted()).run(iter(docs)))
     assert [d.metadata["domain"] for d in out] == ["math_text", "general"]
-    assert out[0].metadata["domain_scores"] == {"pure_code": 0.1, "code_text": 0.1, "math_text": 0.7,
-                                                "general": 0.1}
+    assert out[0].metadata["domain_scores"] == {
+        "pure_code": 0.1,
+        "code_text": 0.1,
+        "math_text": 0.7,
+        "general": 0.1,
+    }
     assert out[1].metadata["n_bytes"] == len("Café au lait.".encode()) == 14
     assert out[0].metadata["scaffold_score"] == scaffold_score("x = 1 + 2 = 3")
     assert out[0].metadata["tagger"] == "planted-v0" and "n_tokens" not in out[0].metadata
@@ -52,9 +56,11 @@ def test_token_counts_and_pickling(tiny_tokenizer_dir, tiny_tokenizer):
 
 
 def test_normalise_strips_nul_and_reflattens_chats():
-    docs = [Document(text="a\x00b\ufeff", id="1"),
-            Document(text="user: x\x00", id="2", metadata={"messages": [{"role": "user", "content": "x\x00"}]}),
-            Document(text="\x00\x00", id="3")]
+    docs = [
+        Document(text="a\x00b\ufeff", id="1"),
+        Document(text="user: x\x00", id="2", metadata={"messages": [{"role": "user", "content": "x\x00"}]}),
+        Document(text="\x00\x00", id="3"),
+    ]
     out = list(NormaliseText().run(iter(docs)))
     assert [(d.id, d.text) for d in out] == [("1", "ab"), ("2", "user: x")]
     assert out[1].metadata["messages"] == [{"role": "user", "content": "x"}]
@@ -70,12 +76,21 @@ def test_drops_into_a_plain_datatrove_pipeline(tmp_path):
     src.mkdir()
     rows = [{"id": "1", "text": "y = m x + b"}, {"id": "2", "text": "A quiet morning by the lake."}]
     (src / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    LocalPipelineExecutor([JsonlReader(str(src)), DomainTagger(Planted()),
-                           JsonlWriter(str(tmp_path / "out"), compression=None)],
-                          tasks=1, workers=1, logging_dir=str(tmp_path / "logs")).run()
+    LocalPipelineExecutor(
+        [
+            JsonlReader(str(src)),
+            DomainTagger(Planted()),
+            JsonlWriter(str(tmp_path / "out"), compression=None),
+        ],
+        tasks=1,
+        workers=1,
+        logging_dir=str(tmp_path / "logs"),
+    ).run()
     out = [json.loads(line) for line in (tmp_path / "out" / "00000.jsonl").read_text().splitlines()]
     assert [(r["id"], r["metadata"]["domain"], r["metadata"]["tagger"]) for r in out] == [
-        ("1", "math_text", "planted-v0"), ("2", "general", "planted-v0")]
+        ("1", "math_text", "planted-v0"),
+        ("2", "general", "planted-v0"),
+    ]
 
 
 @pytest.mark.parametrize("bad", ["heuristc"])

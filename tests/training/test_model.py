@@ -32,7 +32,39 @@ def test_dense_model_and_seeded_init(tiny_tokenizer, tiny_tokenizer_dir):
 
 def test_lora_config_from_the_section(tiny_tokenizer_dir):
     raw = tiny_config(tiny_tokenizer_dir, "llama")
-    raw["model"]["lora"] = {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}
+    raw["model"]["lora"] = {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"], "merge": True}
     lora = lora_config(load_config(raw).model)
     assert (lora.r, lora.lora_alpha, sorted(lora.target_modules)) == (4, 8, ["q_proj", "v_proj"])
     assert lora_config(load_config(tiny_config(tiny_tokenizer_dir, "llama")).model) is None
+
+
+def test_lora_fine_tune_of_a_local_checkpoint(tiny_tokenizer_dir, text_mixture, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from training import run_training
+
+    base = tmp_path / "base"
+    run_training(tiny_config(tiny_tokenizer_dir, "llama"), data=text_mixture, output=base, max_steps=1)
+    cfg = tiny_config(tiny_tokenizer_dir, "llama")
+    cfg["model"] = {"from_pretrained": str(base), "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}
+    manifest = run_training(cfg, data=text_mixture, output=tmp_path / "lora", max_steps=4)
+    assert (tmp_path / "lora" / "adapter_config.json").is_file() and manifest["final_loss"] < manifest["first_loss"]
+    tuned = AutoModelForCausalLM.from_pretrained(str(tmp_path / "lora"))  # base + adapter via peft
+    assert any("lora_A" in name for name, _ in tuned.named_parameters())
+
+    cfg["model"]["lora"]["merge"] = True
+    run_training(cfg, data=text_mixture, output=tmp_path / "merged", max_steps=2)
+    merged = AutoModelForCausalLM.from_pretrained(str(tmp_path / "merged"))
+    assert not (tmp_path / "merged" / "adapter_config.json").exists()
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+
+
+def test_lora_on_a_random_init_must_merge(tiny_tokenizer_dir):
+    import pytest
+
+    from tracemix.errors import RecipeError
+
+    raw = tiny_config(tiny_tokenizer_dir, "llama")
+    raw["model"]["lora"] = {"r": 4}
+    with pytest.raises(RecipeError, match="set `lora.merge: true`"):
+        load_config(raw)
