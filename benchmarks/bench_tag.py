@@ -201,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         r |= {"mb_per_s": mb / r["seconds"], "mb_per_cpu_s": mb / r["cpu_seconds"]}
         runs[mode] = r
         print(
-            f"{mode:12s} wall {r['seconds']:7.1f} s {r['mb_per_s']:7.2f} MB/s | CPU {r['cpu_seconds']:7.1f} s "
-            f"{r['mb_per_cpu_s']:7.2f} MB/s | peak RSS {r['peak_rss_mb']:5.0f} MB",
+            f"{mode:12s} wall {r['seconds']:7.1f} s {r['mb_per_s']:7.2f} MB/s | "
+            f"CPU {r['cpu_seconds']:7.1f} s {r['mb_per_cpu_s']:7.2f} MB/s | peak RSS {r['peak_rss_mb']:5.0f} MB",
             flush=True,
         )
     memory_mode = "fasttext" if "fasttext" in runs else modes[-1]

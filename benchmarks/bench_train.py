@@ -1,6 +1,6 @@
 """Training throughput: `tracemix train` (TRL SFTTrainer, packed) vs a plain `transformers.Trainer`.
 
-    python benchmarks/bench_train.py                       # CPU, tiny_moe-sized model, 30 steps
+    python benchmarks/bench_train.py                       # CPU, tiny_moe-sized model, 100 steps
     python benchmarks/bench_train.py --device cuda --config recipes/train/moe_100m_16e_top2_pretrain.yaml \
         --steps 200 --batch-size 32 --seq-len 1024
 
@@ -123,7 +123,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="training config YAML (default: a tiny_moe-sized qwen3_moe)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--docs", type=int, default=600)

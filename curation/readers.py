@@ -15,15 +15,7 @@ from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.pipeline.readers.huggingface import HuggingFaceDatasetReader
 
-from curation.records import (  # noqa: F401 - re-exported: the reader-facing names live here too
-    CONTROL_CHARS,
-    DEFAULT_MAX_DOC_BYTES,
-    BadInputLog,
-    BadRecord,
-    RecordsMixin,
-    flatten_messages,
-    normalise_messages,
-)
+from curation.records import DEFAULT_MAX_DOC_BYTES, RecordsMixin
 from tracemix.errors import DataError
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")

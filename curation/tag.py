@@ -268,8 +268,8 @@ def run_tag(
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tracemix tag",
-        description="Tag documents with their domain (pure_code, code_text, math_text, general) and a scaffold "
-        "score, as a datatrove pipeline. Rerun the same command to resume.",
+        description="Tag documents with their domain (pure_code, code_text, math_text, general) and a "
+        "scaffold score, as a datatrove pipeline. Rerun the same command to resume.",
         epilog="example: tracemix tag --input data/demo --output data/tagged/demo --tokenizer gpt2",
     )
     p.add_argument(

@@ -24,7 +24,7 @@ class NormaliseText(PipelineStep):
     type = "✂️ - FORMATTER"
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from curation.readers import CONTROL_CHARS, flatten_messages
+        from curation.records import CONTROL_CHARS, flatten_messages
 
         for doc in data:
             with self.track_time():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 
 def _value(text: str):
@@ -62,6 +63,7 @@ def main(argv: list[str]) -> int:
 
     manifest = run_training(args.config, data=args.data, output=args.output, max_steps=args.max_steps,
                             seed=args.seed, overrides=overrides, resume=args.resume)
-    print(f"trained {manifest['name']}: {manifest['global_step']} steps, loss {manifest['first_loss']:.4f} -> "
-          f"{manifest['final_loss']:.4f}; checkpoint in {manifest['output']}")
+    if int(os.environ.get("RANK", "0")) == 0:  # one summary line under torchrun / accelerate launch
+        print(f"trained {manifest['name']}: {manifest['global_step']} steps, loss {manifest['first_loss']:.4f} -> "
+              f"{manifest['final_loss']:.4f}; checkpoint in {manifest['output']}")
     return 0

@@ -39,8 +39,9 @@ def _check_resume(cfg: TrainConfig, output_dir: Path, resume: bool | None) -> st
                           "--output")
     previous = output_dir / "train_config.json"
     if ckpt is not None and previous.is_file():
-        def comparable(c: dict) -> dict:  # extending max_steps on resume is allowed
-            return {**c, "training": {k: v for k, v in c.get("training", {}).items() if k != "max_steps"}}
+        def comparable(c: dict) -> dict:  # extending max_steps, or moving the folder, is allowed
+            training = {k: v for k, v in c.get("training", {}).items() if k != "max_steps"}
+            return {**{k: v for k, v in c.items() if k != "output"}, "training": training}
 
         old = json.loads(previous.read_text())
         if config_hash(comparable(old)) != config_hash(comparable(cfg.model_dump(mode="json"))):
@@ -65,7 +66,13 @@ def load_tokenizer(cfg: TrainConfig, dataset, output_dir: Path, args=None):
         first = args.main_process_first(local=False, desc="train tokenizer") if args else nullcontext()
         with first:
             if not (tok_dir / "tokenizer.json").is_file():
-                train_tokenizer(iter_texts(dataset), spec.train.vocab_size, tok_dir, spec.train.min_frequency)
+                import shutil
+
+                tmp = output_dir / ".tokenizer.partial"  # renamed when complete: a crash leaves no half folder
+                shutil.rmtree(tmp, ignore_errors=True)
+                train_tokenizer(iter_texts(dataset), spec.train.vocab_size, tmp, spec.train.min_frequency)
+                shutil.rmtree(tok_dir, ignore_errors=True)
+                tmp.rename(tok_dir)
         tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
     else:
         source = spec or cfg.model.from_pretrained

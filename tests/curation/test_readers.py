@@ -7,13 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from curation.readers import (
-    RecordReader,
-    flatten_messages,
-    normalise_messages,
-    parse_hf_spec,
-    resolve_input,
-)
+from curation.readers import RecordReader, parse_hf_spec, resolve_input
 from tracemix.errors import DataError
 
 RECORDS = [
@@ -178,9 +172,7 @@ def test_missing_input_and_bad_extension(tmp_path):
         resolve_input(str(tmp_path))
 
 
-def test_chat_helpers_and_hf_spec():
-    turns = normalise_messages([{"from": "human", "value": "a"}, {"from": "gpt", "value": "b"}])
-    assert flatten_messages(turns) == "user: a\n\nassistant: b"
+def test_hf_spec():
     assert parse_hf_spec("hf:org/name") == ("org/name", None, "train")
     assert parse_hf_spec("hf:org/name:cfg") == ("org/name", "cfg", "train")
     assert parse_hf_spec("hf:org/name:test") == ("org/name", None, "test")

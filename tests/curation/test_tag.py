@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.demo_data import write_demo
-from curation.readers import flatten_messages
+from curation.records import flatten_messages
 from curation.tag import run_tag, tagged_schema
 from tracemix.cli import main as cli
 from tracemix.domains import DOMAINS
