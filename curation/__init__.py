@@ -3,8 +3,12 @@
 `curation.DomainTagger` (a datatrove step) is imported on first use, so `import curation` stays light.
 """
 
-_LAZY = {"DomainTagger": "curation.tagger", "NormaliseText": "curation.tagger", "load_classifier": "curation.classify",
-         "run_tag": "curation.tag"}
+_LAZY = {
+    "DomainTagger": "curation.tagger",
+    "NormaliseText": "curation.tagger",
+    "load_classifier": "curation.classify",
+    "run_tag": "curation.tag",
+}
 
 
 def __getattr__(name: str):

@@ -23,6 +23,7 @@ PARQUET_SUFFIXES = (".parquet",)
 JSON_SUFFIXES = (".json",)
 SUPPORTED_SUFFIXES = JSONL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
 _SKIP_NAMES = {"manifest.json", "stats.json"}  # a data folder's own metadata, not input
+HF_PROBE_ROWS = 100  # rows of a Hugging Face dataset that must show the text field at least once
 
 
 def _suffix_of(path: str) -> str | None:
@@ -202,8 +203,15 @@ class HFRecordReader(RecordsMixin, HuggingFaceDatasetReader):
             id_key=id_key,
         )
         self._init_records(max_doc_bytes, bad_input_folder, dataset)
+        self._n_probe = self._n_probe_text = 0
 
     def get_document_from_dict(self, data: dict, source_file: str, id_in_file: int | str):
+        # a dataset is one "file": if its first rows all lack the text field, the key is wrong
+        if self._n_probe < HF_PROBE_ROWS:
+            self._n_probe += 1
+            self._n_probe_text += isinstance(data, dict) and self._has_text_field(data)
+            if self._n_probe == HF_PROBE_ROWS and not self._n_probe_text:
+                raise missing_text_error(self.text_key, f"hf:{self.dataset}", self._n_probe, sorted(data))
         return self._convert(data, source_file, id_in_file, self.dataset)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:

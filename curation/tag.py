@@ -118,6 +118,12 @@ def _check_resume(output: Path, config: dict) -> None:
     write_json(path, config)
 
 
+def _activate_script() -> str | None:
+    """This interpreter's venv activation script, so Slurm jobs run with the same packages."""
+    script = Path(sys.prefix) / "bin" / "activate"
+    return str(script) if script.exists() else None
+
+
 def build_executor(
     pipeline: list, executor: str, output: Path, tasks: int, workers: int, slurm: dict[str, Any] | None = None
 ):
@@ -140,7 +146,7 @@ def build_executor(
             partition=slurm["partition"],
             time=slurm.get("time", "04:00:00"),
             job_name="tracemix-tag",
-            venv_path=slurm.get("venv_path") or sys.prefix,
+            venv_path=slurm.get("venv_path") or _activate_script(),
             cpus_per_task=slurm.get("cpus_per_task", 1),
         )
     import ray

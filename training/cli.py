@@ -9,15 +9,9 @@ Rerunning into an output folder that holds checkpoint-N/ resumes from the last o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
-
-def _value(text: str):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+from tracemix.config import parse_set_overrides
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,12 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            _parser().error(f"--set expects KEY=VALUE, got {item!r}")
-        overrides[key] = _value(value)
+    overrides = parse_set_overrides(args.set)
     if args.check:
         from training.data import load_mixture
         from training.run import resolve_config

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tracemix.config import format_validation_error, key_hint, read_yaml_mapping
 from tracemix.errors import RecipeError
 
 
@@ -154,38 +153,6 @@ _MANAGED = {"output_dir", "seed", "bf16", "fp16", "assistant_only_loss", "datase
             "gradient_checkpointing"}
 
 
-def _did_you_mean(key: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else f"; valid keys: {', '.join(sorted(options))}"
-
-
-def _fields_at(loc: tuple) -> list[str]:
-    """Field names of the model that owns location `loc` (for did-you-mean on unknown keys)."""
-    model: Any = TrainConfig
-    for part in loc:
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            break
-        ann = field.annotation
-        nested = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
-        if not nested:
-            break
-        model = nested[0]
-    return list(getattr(model, "model_fields", {}))
-
-
-def _format_errors(err: ValidationError, source: str) -> str:
-    lines = []
-    for e in err.errors():
-        loc = tuple(p for p in e["loc"] if not isinstance(p, int))
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        if e["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key `{key}`{_did_you_mean(str(loc[-1]), _fields_at(loc[:-1]))}")
-        else:
-            lines.append(f"{source}: `{key}`: {e['msg']}")
-    return "\n".join(dict.fromkeys(lines))
-
-
 def _check_extra(cfg: TrainConfig, source: str) -> None:
     from trl import SFTConfig
 
@@ -196,7 +163,7 @@ def _check_extra(cfg: TrainConfig, source: str) -> None:
                               "instead (e.g. `training.precision`, top-level `seed`)")
         if key not in valid:
             raise RecipeError(f"{source}: `training.extra.{key}` is not a trl.SFTConfig argument"
-                              f"{_did_you_mean(key, valid)}")
+                              f"{key_hint(key, valid)}")
 
 
 def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
@@ -222,16 +189,8 @@ def _merge(base: dict, overrides: dict) -> dict:
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"{path}: training config not found (see recipes/train/ for examples)")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise RecipeError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(raw, dict):
-        raise RecipeError(f"{path}: a training config is a YAML mapping (name, objective, model, training, ...)")
-    return raw
+    return read_yaml_mapping(path, "training config", hint=" (see recipes/train/ for examples)",
+                             keys="name, objective, model, training, ...")
 
 
 def load_config(config: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
@@ -244,7 +203,7 @@ def load_config(config: str | Path | dict[str, Any], overrides: dict[str, Any] |
     try:
         cfg = TrainConfig.model_validate(raw)
     except ValidationError as err:
-        raise RecipeError(_format_errors(err, source)) from None
+        raise RecipeError(format_validation_error(err, source, TrainConfig)) from None
     _check_extra(cfg, source)
     from training.model import validate_model_section
 

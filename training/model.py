@@ -7,11 +7,11 @@ onto each family's own config attribute names. The load-balancing loss is Switch
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from typing import Any
 
+from tracemix.config import key_hint
 from tracemix.errors import RecipeError
 from training.config import ModelSection
 
@@ -42,8 +42,7 @@ def _config_class_instance(model_type: str, source: str):
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
     if model_type not in CONFIG_MAPPING:
-        close = difflib.get_close_matches(model_type, list(CONFIG_MAPPING.keys()), n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else ""
+        hint = key_hint(model_type, CONFIG_MAPPING.keys(), list_valid=False)
         raise RecipeError(f"{source}: `model.from_config.model_type`: unknown model type `{model_type}`{hint}")
     return AutoConfig.for_model(model_type)
 
@@ -97,8 +96,7 @@ def _check_sizes(config, sizes: dict[str, Any], source: str) -> None:
     known = set(config.to_dict()) | set(getattr(config, "attribute_map", {})) | declared | _OPTIONAL_ATTRIBUTES
     for key in sizes:
         if key != "model_type" and key not in known and not hasattr(config, key):
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else ""
+            hint = key_hint(key, sorted(known), list_valid=False)
             raise RecipeError(f"{source}: `model.from_config.{key}` is not a `{config.model_type}` config "
                               f"attribute{hint}")
 

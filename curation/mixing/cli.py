@@ -11,19 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from tracemix.errors import RecipeError
-
-
-def _parse_set(items: list[str]) -> dict:
-    import yaml
-
-    overrides = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise RecipeError(f"--set {item}: expected KEY=VALUE, e.g. --set mixture.pure_code=0.0")
-        overrides[key] = yaml.safe_load(value)
-    return overrides
+from tracemix.config import parse_set_overrides
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +43,7 @@ def main(argv: list[str]) -> int:
     from curation.mixing.recipe import load_recipe
 
     args = build_parser().parse_args(argv)
-    recipe = load_recipe(args.recipe, _parse_set(args.set) or None)
+    recipe = load_recipe(args.recipe, parse_set_overrides(args.set) or None)
     slurm = {"time": args.time, **({"partition": args.partition} if args.partition else {})}
     manifest = build_mixture(recipe, output=args.output, dry_run=args.dry_run, tasks=args.tasks,
                              workers=args.workers, executor=args.executor, export_weights=args.export_weights,

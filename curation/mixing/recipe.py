@@ -7,7 +7,6 @@ Every error names the recipe file and the key path, e.g.
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from tracemix.config import did_you_mean, model_keys, read_yaml_mapping
 from tracemix.domains import DOMAINS
 from tracemix.errors import RecipeError
 
@@ -121,20 +121,14 @@ def _fail(file: str, key: str, message: str) -> None:
     raise RecipeError(f"{file}: {key}: {message}")
 
 
-def _hint(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _format_validation_error(file: str, err: ValidationError, raw: dict[str, Any]) -> str:
     lines = []
     for e in err.errors():
         loc = [str(p) for p in e["loc"]]
         key = ".".join(loc) or "<top>"
         if e["type"] == "extra_forbidden":
-            parent = loc[:-1]
-            known = _known_keys(parent)
-            lines.append(f"{file}: {key}: unknown key '{loc[-1]}'{_hint(loc[-1], known)}; "
+            known = model_keys(Recipe, e["loc"][:-1])
+            lines.append(f"{file}: {key}: unknown key '{loc[-1]}'{did_you_mean(loc[-1], known)}; "
                          f"allowed: {', '.join(known)}")
         elif e["type"] == "missing":
             lines.append(f"{file}: {key}: required key missing")
@@ -142,17 +136,6 @@ def _format_validation_error(file: str, err: ValidationError, raw: dict[str, Any
             msg = e["msg"].removeprefix("Value error, ")
             lines.append(f"{file}: {key}: {msg} (got {e.get('input')!r})")
     return "\n".join(lines)
-
-
-def _known_keys(parent: list[str]) -> list[str]:
-    if not parent:
-        return list(Recipe.model_fields)
-    nested = {"budget": Budget, "output": Output, "filter": Filter}
-    if len(parent) == 1 and parent[0] in nested:
-        return list(nested[parent[0]].model_fields)
-    if len(parent) == 2 and parent[0] == "density":
-        return list(Density.model_fields)
-    return []
 
 
 def _check_semantics(r: Recipe) -> None:
@@ -167,7 +150,7 @@ def _check_semantics(r: Recipe) -> None:
             _fail(f, f"groups.{name}", "a group needs at least one domain")
         for d in members:
             if d not in DOMAINS:
-                _fail(f, f"groups.{name}", f"unknown domain '{d}'{_hint(d, list(DOMAINS))}; "
+                _fail(f, f"groups.{name}", f"unknown domain '{d}'{did_you_mean(d, list(DOMAINS))}; "
                       f"known: {', '.join(DOMAINS)}")
         if len(set(members)) != len(members):
             _fail(f, f"groups.{name}", "a domain is listed twice")
@@ -175,7 +158,7 @@ def _check_semantics(r: Recipe) -> None:
     covered: dict[str, str] = {}
     for key, share in r.mixture.items():
         if key not in known:
-            _fail(f, f"mixture.{key}", f"unknown domain or group '{key}'{_hint(key, known)}; known domains: "
+            _fail(f, f"mixture.{key}", f"unknown domain or group '{key}'{did_you_mean(key, known)}; known domains: "
                   f"{', '.join(DOMAINS)}" + (f"; groups: {', '.join(r.groups)}" if r.groups else ""))
         if not (0.0 <= share <= 1.0) or math.isnan(share):
             _fail(f, f"mixture.{key}", f"share must be in [0, 1], got {share}")
@@ -197,7 +180,7 @@ def _check_semantics(r: Recipe) -> None:
             owner = covered.get(key)
             extra = (f"; '{key}' is inside group '{owner}', put the density on 'density.{owner}'"
                      if owner and owner != key else f"; add '{key}' to mixture")
-            _fail(f, f"density.{key}", f"'{key}' is not a mixture key{_hint(key, list(r.mixture))}{extra}")
+            _fail(f, f"density.{key}", f"'{key}' is not a mixture key{did_you_mean(key, list(r.mixture))}{extra}")
 
 
 def _apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], file: str) -> dict[str, Any]:
@@ -223,20 +206,7 @@ def _apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], file: str) 
 
 
 def read_recipe_file(path: str | Path) -> dict[str, Any]:
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"{path}: recipe file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "YAML"
-        raise RecipeError(f"{path}: {where}: invalid YAML: {getattr(err, 'problem', err)}") from None
-    if not isinstance(data, dict):
-        raise RecipeError(f"{path}: a recipe is a YAML mapping (name, sources, budget, mixture, ...)")
-    return data
+    return read_yaml_mapping(path, "recipe file", keys="name, sources, budget, mixture, ...")
 
 
 def load_recipe(path_or_dict: str | Path | dict[str, Any] | Recipe, overrides: dict[str, Any] | None = None,

@@ -203,6 +203,10 @@ def test_hf_spec_builds_a_streaming_reader_that_pickles():
     assert (doc.id, doc.text, doc.metadata["source"]) == ("3", "hi", "org/name")
     assert clone.get_document_from_dict({"content": " "}, "org/name", "00000/1") is None
     assert clone._bad.counts == {"empty_text": 1}
+    fresh = pickle.loads(pickle.dumps(reader))  # a wrong text key shows in the first rows: stop there
+    with pytest.raises(DataError, match=r"hf:org/name.*'content'.*\['body'\]"):
+        for i in range(100):
+            fresh.get_document_from_dict({"body": "x"}, "org/name", f"00000/{i}")
 
 
 def test_broken_json_array_is_counted_and_the_rest_is_read(tmp_path):

@@ -92,6 +92,7 @@ def test_slurm_executor_is_configured_not_launched(tmp_path):
     )
     assert isinstance(ex, SlurmPipelineExecutor)
     assert (ex.tasks, ex.workers, ex.partition, ex.time) == (8, 2, "cpu", "01:00:00")
+    assert ex.venv_path is None or ex.venv_path.endswith("/bin/activate")  # jobs get this interpreter's venv
     with pytest.raises(RecipeError, match="--slurm-partition"):
         build_executor([], "slurm", tmp_path, tasks=1, workers=1, slurm={})
 
