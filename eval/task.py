@@ -7,8 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tracemix.config import read_yaml_mapping
 from tracemix.errors import RecipeError
 
 
@@ -165,9 +164,5 @@ def parse_task(data: Any, where: str) -> TaskConfig:
 
 
 def load_task_file(path: str | Path) -> TaskConfig:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise RecipeError(f"{path}: not valid YAML ({err})") from None
+    data = read_yaml_mapping(path, "task file", keys="name, domain, source, prompt, answer_type, ...")
     return parse_task(data, str(path))

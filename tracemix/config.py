@@ -35,7 +35,9 @@ def read_yaml_mapping(path: str | Path, what: str, *, keys: str = "", hint: str 
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise RecipeError(f"{path}: {where}invalid YAML: {getattr(err, 'problem', None) or err}") from None
     if not isinstance(data, dict):
-        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        kind = {"str": "string", "int": "number", "float": "number", "bool": "boolean"}.get(
+            type(data).__name__, type(data).__name__)
+        found = "an empty file" if data is None else f"a {kind}"
         raise RecipeError(f"{path}: a {what} is a YAML mapping{f' ({keys})' if keys else ''}, found {found}")
     return data
 

@@ -22,7 +22,20 @@ def check_model_path(model: str) -> None:
         raise DataError(f"{model}: no config.json; is this a Hugging Face model folder?")
 
 
-class HFBackend:
+class ChatPrompts:
+    """`format`: a prompt as one user turn in the tokenizer's chat template when `use_chat` is on."""
+
+    tokenizer: Any
+    use_chat: bool
+
+    def format(self, prompt: str) -> str:
+        if not self.use_chat:
+            return prompt
+        return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                  add_generation_prompt=True)
+
+
+class HFBackend(ChatPrompts):
     name = "hf"
 
     def __init__(self, model: str, batch_size: int = 8, chat_template: bool | None = None,
@@ -55,12 +68,6 @@ class HFBackend:
             stop.add(end_turn)
         self.stop_ids = sorted(i for i in stop if i is not None)
         self.generated_tokens = 0
-
-    def format(self, prompt: str) -> str:
-        if not self.use_chat:
-            return prompt
-        return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                                  add_generation_prompt=True)
 
     def generate(self, prompts: list[str], max_new_tokens: int) -> list[str]:
         import torch

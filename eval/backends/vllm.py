@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.backends.hf import check_model_path
+from eval.backends.hf import ChatPrompts, check_model_path
 from tracemix.errors import TracemixError
 
 
-class VLLMBackend:
+class VLLMBackend(ChatPrompts):
     name = "vllm"
 
     def __init__(self, model: str, batch_size: int = 256, chat_template: bool | None = None, seed: int = 0,
@@ -30,12 +30,6 @@ class VLLMBackend:
         self.tokenizer = self.llm.get_tokenizer()
         self.use_chat = bool(getattr(self.tokenizer, "chat_template", None)) if chat_template is None else chat_template
         self.generated_tokens = 0
-
-    def format(self, prompt: str) -> str:
-        if not self.use_chat:
-            return prompt
-        return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                                  add_generation_prompt=True)
 
     def generate(self, prompts: list[str], max_new_tokens: int) -> list[str]:
         from vllm import SamplingParams

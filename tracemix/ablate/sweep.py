@@ -23,9 +23,9 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tracemix.config import format_validation_error, read_yaml_mapping
 from tracemix.errors import RecipeError
 
 
@@ -98,19 +98,11 @@ class Sweep(_Strict):
 def load_sweep(path: str | Path) -> Sweep:
     """Parse and validate a sweep file; errors name the file and the key."""
     path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"{path}: sweep file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise RecipeError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(raw, dict):
-        raise RecipeError(f"{path}: a sweep is a mapping with keys name, recipe, axes, train, eval, probe, seed")
+    raw = read_yaml_mapping(path, "sweep file", keys="name, recipe, axes, train, eval, probe, seed")
     try:
         sweep = Sweep.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(f"`{'.'.join(str(p) for p in e['loc'])}`: {e['msg']}" for e in err.errors())
-        raise RecipeError(f"{path}: {problems}") from None
+        raise RecipeError(format_validation_error(err, str(path))) from None
     for key, where in ((sweep.recipe, "recipe"), (sweep.train.config, "train.config")):
         if not Path(key).is_file():
             raise RecipeError(f"{path}: `{where}` points to {key}, which does not exist")
