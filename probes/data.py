@@ -7,12 +7,14 @@ than `seq_len` are cut into consecutive windows; batches are right-padded and ca
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 
@@ -44,59 +46,112 @@ def _shards(folder: Path) -> list[Path]:
     return shards
 
 
-def _read_table(path: Path) -> pa.Table:
+_COLUMNS = ("id", "text", "domain")
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield n, json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise DataError(f"{path}:{n}: not valid JSON ({err.msg})") from err
+
+
+def _record_batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """The shard's rows in file order, a bounded batch at a time, only the columns asked for."""
     if path.is_dir():
         from datasets import load_from_disk
 
-        return load_from_disk(str(path)).data.table
+        yield from load_from_disk(str(path)).data.table.select(columns).to_batches(max_chunksize=1024)
+    elif path.suffix == ".jsonl":
+        chunk: list[dict] = []
+        for _, row in _jsonl_rows(path):
+            chunk.append({c: row.get(c) for c in columns})
+            if len(chunk) == 1024:
+                yield pa.RecordBatch.from_pylist(chunk)
+                chunk = []
+        if chunk:
+            yield pa.RecordBatch.from_pylist(chunk)
+    else:
+        try:
+            yield from pq.ParquetFile(path).iter_batches(batch_size=1024, columns=columns)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise DataError(f"cannot read Parquet shard '{path}': {err}") from err
+
+
+def _column_names(path: Path) -> list[str]:
+    if path.is_dir():
+        from datasets import load_from_disk
+
+        return load_from_disk(str(path)).column_names
     if path.suffix == ".jsonl":
-        rows = []
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as err:
-                        raise DataError(f"{path}:{n}: not valid JSON ({err.msg})") from err
-        return pa.Table.from_pylist(rows)
+        return sorted({k for _, row in _jsonl_rows(path) for k in row})
     try:
-        return pq.read_table(path)
+        return pq.read_schema(path).names
     except (pa.ArrowInvalid, OSError) as err:
         raise DataError(f"cannot read Parquet shard '{path}': {err}") from err
 
 
-def read_documents(data: str | Path | list[str | Path]) -> dict[str, list[tuple[str, str]]]:
-    """domain -> [(id, text), ...] from one or more tagged / mixture folders, in a deterministic order."""
+class DomainDocuments:
+    """The (id, text) pairs of one domain, streamed from the shards in order; text is never all in memory."""
+
+    def __init__(self, shards: list[tuple[Path, list[str]]], domain: str):
+        self.shards, self.domain = shards, domain
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for shard, columns in self.shards:
+            row = 0
+            for batch in _record_batches(shard, columns):
+                mask = pc.equal(batch.column("domain"), self.domain)
+                rows = batch.to_pydict()
+                for i, keep in enumerate(mask.to_pylist()):
+                    if keep:
+                        text = rows["text"][i]
+                        if not isinstance(text, str):
+                            raise DataError(f"{shard}: row {row + i} has a non-string text ({type(text).__name__}).")
+                        doc_id = rows["id"][i] if "id" in rows else None
+                        yield (str(doc_id) if doc_id is not None else f"{shard.name}:{row + i}", text)
+                row += batch.num_rows
+
+
+def read_documents(data: str | Path | list[str | Path]) -> dict[str, DomainDocuments]:
+    """domain -> its documents (streamed) from one or more tagged / mixture folders, in a fixed order.
+
+    Only the `domain` column is read up front, to check every shard and list the domains, so bad data
+    fails before a checkpoint is loaded and a large corpus costs no memory.
+    """
     folders = [data] if isinstance(data, str | Path) else list(data)
-    by_domain: dict[str, list[tuple[str, str]]] = {}
+    shards: list[tuple[Path, list[str]]] = []
+    seen: list[str] = []
     for folder in map(Path, folders):
         for shard in _shards(folder):
-            table = _read_table(shard)
-            missing = [c for c in ("text", "domain") if c not in table.column_names]
+            names = _column_names(shard)
+            missing = [c for c in ("text", "domain") if c not in names]
             if missing:
-                raise DataError(f"{shard}: missing column(s) {missing} (has {table.column_names}); probes read "
+                raise DataError(f"{shard}: missing column(s) {missing} (has {names}); probes read "
                                 "tagged data: run `tracemix tag` first, or add a `domain` column.")
-            texts = table.column("text").to_pylist()
-            domains = table.column("domain").to_pylist()
-            ids = table.column("id").to_pylist() if "id" in table.column_names else [None] * len(texts)
-            for row, (doc_id, text, domain) in enumerate(zip(ids, texts, domains, strict=True)):
-                if not isinstance(domain, str) or not domain:
-                    raise DataError(f"{shard}: row {row} has no domain ({domain!r}); re-tag the data.")
-                if not isinstance(text, str):
-                    raise DataError(f"{shard}: row {row} has a non-string text ({type(text).__name__}).")
-                by_domain.setdefault(domain, []).append((str(doc_id) if doc_id is not None else
-                                                         f"{shard.name}:{row}", text))
-    if not by_domain:
+            row = 0
+            for batch in _record_batches(shard, ["domain"]):
+                for i, domain in enumerate(batch.column("domain").to_pylist()):
+                    if not isinstance(domain, str) or not domain:
+                        raise DataError(f"{shard}: row {row + i} has no domain ({domain!r}); re-tag the data.")
+                    if domain not in seen:
+                        seen.append(domain)
+                row += batch.num_rows
+            shards.append((shard, [c for c in _COLUMNS if c in names]))
+    if not seen:
         raise DataError(f"no documents in {[str(f) for f in folders]}.")
-    known = [d for d in DOMAINS if d in by_domain]  # taxonomy order first, then any extra labels
-    return {d: by_domain[d] for d in known + sorted(set(by_domain) - set(known))}
+    known = [d for d in DOMAINS if d in seen]  # taxonomy order first, then any extra labels
+    return {d: DomainDocuments(shards, d) for d in known + sorted(set(seen) - set(known))}
 
 
-def _windows(docs: list[tuple[str, str]], tokenizer, budget: int, seq_len: int, chunk: int = 256):
-    """Yield (doc_id, offset, token_ids) windows until `budget` tokens are taken."""
+def _windows(docs, tokenizer, budget: int, seq_len: int, chunk: int = 256):
+    """Yield (doc_id, offset, token_ids) windows until `budget` tokens are taken; reads no further."""
     taken = 0
-    for start in range(0, len(docs), chunk):
-        part = docs[start:start + chunk]
+    stream = iter(docs)
+    while part := list(itertools.islice(stream, chunk)):
         encoded = tokenizer([text for _, text in part], add_special_tokens=True)["input_ids"]
         for (doc_id, _), ids in zip(part, encoded, strict=True):
             for off in range(0, len(ids), seq_len):
@@ -118,7 +173,7 @@ def collate(domain: str, windows: list[tuple[str, int, list[int]]], pad_id: int)
     return ProbeBatch(domain, ids, mask, [d for d, _, _ in windows], [o for _, o, _ in windows])
 
 
-def iter_batches(docs_by_domain: dict[str, list[tuple[str, str]]], tokenizer, max_tokens_per_domain: int,
+def iter_batches(docs_by_domain, tokenizer, max_tokens_per_domain: int,
                  batch_size: int, seq_len: int, pad_id: int) -> Iterator[ProbeBatch]:
     """Stream per-domain batches; documents are tokenized lazily, so memory is one batch, not the budget."""
     for domain, docs in docs_by_domain.items():

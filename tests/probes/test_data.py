@@ -20,7 +20,7 @@ def test_read_tagged_folder_in_taxonomy_order(tmp_path):
     write_tagged(tmp_path / "t", _rows()[2:], "00001.parquet")
     docs = read_documents(tmp_path / "t")
     assert list(docs) == ["pure_code", "math_text", "general"]
-    assert docs["general"] == [("g1", "the river flows")]
+    assert list(docs["general"]) == [("g1", "the river flows")]
 
 
 def test_mixture_jsonl_and_several_folders(tmp_path):
@@ -69,3 +69,25 @@ def test_budget_windows_and_padding(tiny_tokenizer):
     batch = collate("general", [("a", 0, [5, 6, 7]), ("b", 0, [8])], pad_id=1)
     assert batch.input_ids.tolist() == [[5, 6, 7], [8, 1, 1]]
     assert batch.attention_mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_documents_are_read_only_as_far_as_the_budget(tiny_tokenizer):
+    consumed = []
+
+    def docs():
+        for i in range(100_000):
+            consumed.append(i)
+            yield (str(i), "the river flows through the old town")
+
+    batches = list(iter_batches({"general": docs()}, tiny_tokenizer, max_tokens_per_domain=10, batch_size=4,
+                                seq_len=8, pad_id=1))
+    assert sum(int(b.attention_mask.sum()) for b in batches) == 10
+    assert len(consumed) <= 256  # one tokenizer chunk, not the corpus
+
+
+def test_streamed_documents_keep_file_order_and_row_names(tmp_path):
+    write_tagged(tmp_path / "t", [dict(id=None, text=f"doc {i}", domain="general" if i % 2 else "math_text")
+                                  for i in range(5)])
+    docs = read_documents(tmp_path / "t")
+    assert [i for i, _ in docs["general"]] == ["00000.parquet:1", "00000.parquet:3"]
+    assert [t for _, t in docs["math_text"]] == ["doc 0", "doc 2", "doc 4"]
