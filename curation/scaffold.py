@@ -47,38 +47,63 @@ SCALES: dict[str, float] = {
 }
 FEATURES: tuple[str, ...] = tuple(WEIGHTS)
 
-_STEP_LINE = re.compile(
-    r"(?:[-*]\s+)?(?:\*\*)?(?:"
-    r"step\s*\d+|stage\s*\d+|part\s*\(?[a-z0-9]\)?[:.]"
-    r"|first(?:ly)?\b|second(?:ly)?\b|third(?:ly)?\b|next\b|then\b|after that\b|finally\b|lastly\b"
-    r"|\d{1,2}[.)]\s|\([a-z0-9]\)\s|[a-h][.)]\s"
-    r")",
-    re.IGNORECASE,
-)
 # counted as substrings of the lower-cased text (one C call each)
 _CONNECTIVES = ("therefore", "thus,", "thus ", "hence", "consequently", "it follows that", "so that",
                 "which gives", "we get", "we obtain", "substituting", "simplifying", "∴", "⇒", "\\implies",
                 "\\rightarrow", "\\therefore")
-_RELATION = re.compile(r"(?<![=!<>])=(?!=)|[<>≤≥≈]|\\(?:le|ge|leq|geq|approx|Rightarrow|implies)\b|=>")
-_DERIVATION_START = re.compile(
-    r"(?:&\s*)?(?:=|\\implies|\\Rightarrow|⇒|=>|→|which gives|so\b|then\b|hence\b|thus\b)",
-    re.IGNORECASE,
-)
 _ASCII_MATH = b"0123456789+-*/=^<>()[]{}|\\_%"
 _UNICODE_MATH = "≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→"
-_STEP_FIRST = frozenset("0123456789([-*abcdefghABCDEFGHsSfFnNtTlLpP")
-_DERIVATION_FIRST = frozenset("=\\&⇒→wWsStThH")
 _RELATION_HINTS = ("=", "<", ">", "\\")
+
+
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what `str.split()` separates on in ASCII text
 
 
 def _math_chars(text: str) -> tuple[int, int]:
     """(digits and math symbols, non-space characters), counted with C-speed string methods."""
-    compact = "".join(text.split())
-    raw = compact.encode("utf-8", "replace")
-    n_math = len(raw) - len(raw.translate(None, _ASCII_MATH))
-    if not compact.isascii():
-        n_math += sum(compact.count(ch) for ch in _UNICODE_MATH)
-    return n_math, len(compact)
+    if not text.isascii():
+        compact = "".join(text.split())
+        raw = compact.encode("utf-8", "replace")
+        n_math = len(raw) - len(raw.translate(None, _ASCII_MATH))
+        return n_math + sum(compact.count(ch) for ch in _UNICODE_MATH), len(compact)
+    raw = text.encode("ascii")
+    return len(raw) - len(raw.translate(None, _ASCII_MATH)), len(raw.translate(None, _ASCII_SPACE))
+
+
+# Whole-text passes (one C scan each) instead of a Python loop over lines. They run on "\n" + text: each
+# pattern starts at a line's "\n" (a literal the scan skips to quickly) and `[^\S\n]` keeps it inside one
+# line, so it sees what the per-line rule sees on `ln.strip()`.
+_LEAD = r"\n[^\S\n]*"
+_STEP_LINES = re.compile(_LEAD + r"(?=[0-9(\[\-*a-hA-HsSfFnNtTlLpP])(?:[-*][^\S\n]+)?(?:\*\*)?(?:"
+                         r"step[^\S\n]*\d|stage[^\S\n]*\d|part[^\S\n]*\(?[a-z0-9]\)?[:.]"
+                         r"|first(?:ly)?\b|second(?:ly)?\b|third(?:ly)?\b|next\b|then\b|after that\b"
+                         r"|finally\b|lastly\b|\d{1,2}[.)][^\S\n]+\S|\([a-z0-9]\)[^\S\n]+\S|[a-h][.)][^\S\n]+\S)",
+                         re.IGNORECASE)
+_DERIVATION_LINES = re.compile(_LEAD + r"(?:&[^\S\n]*)?(?:=|\\implies|\\Rightarrow|⇒|=>|→|which gives"
+                               r"|so\b|then\b|hence\b|thus\b)", re.IGNORECASE)
+_TWO_EQ_LINES = re.compile(r"\n[^\n]*=[^\n]*=[^\n]*")  # candidates for "two or more `=`"
+_NONEMPTY = re.compile(r"\n[^\S\n]*\S")
+_INDENTED = re.compile(r"\n(?:  |\t)[^\S\n]*\S")
+# a line holding a relation: skip characters that cannot start one, try one where it might (linear time)
+_REL = r"(?:=(?<![=!<>]=)(?!=)|[<>≤≥≈]|\\(?:le|ge|leq|geq|approx|Rightarrow|implies)\b|=>)"
+_REL_LINE = r"[^\n=<>≤≥≈\\]*+(?:(?!" + _REL + r")[=<>≤≥≈\\][^\n=<>≤≥≈\\]*+)*+" + _REL + r"[^\n]*+"
+# a run of such lines, blank lines allowed in between (they neither break nor extend a chain)
+_CHAIN = re.compile(r"\n" + _REL_LINE + r"(?:\n(?:[^\S\n]*\n)*+" + _REL_LINE + r")*+")
+
+
+def _derivation_lines(text: str) -> int:
+    n = len(_DERIVATION_LINES.findall(text))
+    if text.count("=") >= 2:  # lines with two or more `=` (not `==`) that do not already start a derivation
+        for ln in _TWO_EQ_LINES.findall(text):
+            if ln.count("=") - 2 * ln.count("==") >= 2 and not _DERIVATION_LINES.match(ln):
+                n += 1
+    return n
+
+
+def _longest_chain(text: str) -> int:
+    if text.isascii() and not any(h in text for h in _RELATION_HINTS):
+        return 0
+    return max((len(_NONEMPTY.findall(run)) for run in _CHAIN.findall(text)), default=0)
 
 
 def scaffold_features(text: str) -> dict[str, float]:
@@ -86,33 +111,16 @@ def scaffold_features(text: str) -> dict[str, float]:
     feats = dict.fromkeys(FEATURES, 0.0)
     if not text or not text.strip():
         return feats
-    n_lines = steps = chain = best_chain = derivation = indented = 0
-    for ln in text.split("\n"):
-        stripped = ln.strip()
-        if not stripped:
-            continue  # blank lines neither break nor extend an equation chain
-        n_lines += 1
-        first = stripped[0]
-        if first in _STEP_FIRST and _STEP_LINE.match(stripped):
-            steps += 1
-        if (any(h in stripped for h in _RELATION_HINTS) or not stripped.isascii()) and _RELATION.search(stripped):
-            chain += 1
-            best_chain = max(best_chain, chain)
-        else:
-            chain = 0
-        if (first in _DERIVATION_FIRST and _DERIVATION_START.match(stripped)) or (
-                stripped.count("=") - 2 * stripped.count("==") >= 2):
-            derivation += 1
-        if ln[0] in " \t" and (ln.startswith("  ") or ln[0] == "\t"):
-            indented += 1
     n_math, n_chars = _math_chars(text)
     lower = text.lower()
-    feats["step_markers"] = float(steps)
+    text = "\n" + text
+    n_lines = len(_NONEMPTY.findall(text))
+    feats["step_markers"] = float(len(_STEP_LINES.findall(text)))
     feats["connectives"] = float(sum(lower.count(c) for c in _CONNECTIVES))
-    feats["equation_chain"] = float(best_chain)
-    feats["derivation_depth"] = float(derivation)
+    feats["equation_chain"] = float(_longest_chain(text))
+    feats["derivation_depth"] = float(_derivation_lines(text))
     feats["symbol_density"] = n_math / max(1, n_chars)
-    feats["indentation"] = indented / max(1, n_lines)
+    feats["indentation"] = len(_INDENTED.findall(text)) / max(1, n_lines)
     return feats
 
 

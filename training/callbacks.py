@@ -1,75 +1,77 @@
-"""Per-domain expert load during MoE training, from the model's own router outputs.
+"""Per-domain expert load during MoE training, measured by the routing probe's own code.
 
-Every N steps a fixed sample of documents per domain is run through the model (no grad) and each MoE
-layer's chosen experts are counted. Load `f(l,d,e) = N_k(e,d) / (k * N_d)` (DESIGN.md; sums to 1 over
-experts). Indices come from the router module's own output, never from `topk(logits)`, which is wrong
-for bias-corrected routers. Rows go to `expert_load.jsonl`: {step, domain, layer, n_tokens, load}.
+Every N steps a fixed sample of documents per domain is run through the model (no grad) with the probe's
+router hooks (`probes.discover` finds the routers, `probes.hooks` reads each router's own top-k indices and
+always removes its hooks, `probes.counts` aggregates them without padding), so the load logged during
+training is exactly what `tracemix probe` reports for that checkpoint: `f(l,d,e) = N_k(e,d) / (k N_d)`,
+summing to 1 over experts. Rows go to `expert_load.jsonl`: {step, domain, layer, n_tokens, load}.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from transformers import TrainerCallback
 
 
-def router_modules(model) -> list[tuple[str, Any]]:
-    """The top-k router of each MoE layer: modules whose output ends with an integer (tokens, k) index tensor.
-
-    transformers' MoE families name them `*TopKRouter` (Qwen3-MoE, OLMoE, Mixtral, ...).
-    """
-    return [(name, m) for name, m in model.named_modules() if type(m).__name__.endswith("TopKRouter")]
-
-
 class ExpertLoadCallback(TrainerCallback):
+    """Every `every` optimizer steps, measure per-domain expert load on `samples` (domain -> texts).
+
+    Each text is truncated to `max_length` tokens; texts of a domain are batched `batch_size` at a time
+    (right-padded, padding never counted). Every process measures (a sharded model needs all ranks in the
+    forward); only the main process writes.
+    """
+
     def __init__(self, samples: dict[str, list[str]], tokenizer, every: int, path: str | Path,
-                 max_length: int = 256):
+                 max_length: int = 256, batch_size: int = 8):
+        if every < 1 or max_length < 1 or batch_size < 1:
+            raise ValueError(f"every, max_length and batch_size must be positive (got {every}, {max_length}, "
+                             f"{batch_size})")
         self.samples, self.tokenizer, self.every = samples, tokenizer, every
-        self.path, self.max_length = Path(path), max_length
+        self.path, self.max_length, self.batch_size = Path(path), max_length, batch_size
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step % self.every == 0:
             self.record(model, state.global_step, state.is_world_process_zero)
 
+    def _batches(self):
+        """ProbeBatch per `batch_size` texts of each domain: the probe's own collation (mask 0 on padding)."""
+        from probes.data import collate
+
+        tok = self.tokenizer
+        pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+        for domain, texts in self.samples.items():
+            for start in range(0, len(texts), self.batch_size):
+                chunk = texts[start:start + self.batch_size]
+                encoded = tok(chunk, truncation=True, max_length=self.max_length)["input_ids"]
+                windows = [(f"{domain}:{start + i}", 0, ids) for i, ids in enumerate(encoded) if ids]
+                if windows:
+                    yield collate(domain, windows, pad_id)
+
     def measure(self, model) -> dict[str, dict[int, tuple[int, list[float]]]]:
-        """domain -> layer -> (n_tokens, load per expert)."""
-        import torch
+        """domain -> layer -> (n_tokens, load per expert); (layer, domain) pairs without tokens are left out.
 
-        routers = router_modules(model)
-        if not routers:
-            raise ValueError(f"{type(model).__name__} has no top-k router modules to measure expert load on")
-        picked: list[torch.Tensor] = []
+        Raises TracemixError when the model has no MoE router. The model's train/eval mode is restored.
+        """
+        from probes.metrics import load
+        from probes.run import probe_counts
 
-        def hook(module, inputs, output):
-            picked.append(output[-1].detach().reshape(-1, output[-1].shape[-1]))  # (tokens, k)
-
-        handles = [m.register_forward_hook(hook) for _, m in routers]
         was_training = model.training
-        model.eval()
-        result: dict[str, dict[int, tuple[int, list[float]]]] = {}
+        model.eval()  # no dropout; also keeps gradient checkpointing out of the measuring forward
         try:
-            device = next(model.parameters()).device
-            with torch.no_grad():
-                for domain, texts in self.samples.items():
-                    counts: dict[int, torch.Tensor] = {}
-                    for text in texts:
-                        ids = self.tokenizer(text, truncation=True, max_length=self.max_length,
-                                             return_tensors="pt")["input_ids"].to(device)
-                        picked.clear()
-                        model(input_ids=ids, use_cache=False)
-                        for layer, idx in enumerate(picked):
-                            n_experts = routers[layer][1].weight.shape[0]
-                            c = torch.bincount(idx.flatten().cpu(), minlength=n_experts)
-                            counts[layer] = counts.get(layer, 0) + c
-                    k = picked[0].shape[-1] if picked else 1
-                    result[domain] = {layer: (int(c.sum()) // k, (c.double() / c.sum()).tolist())
-                                      for layer, c in counts.items()}
+            counts, sites = probe_counts(model, self._batches(), list(self.samples), sample_tokens=0,
+                                         progress=False)
         finally:
-            for h in handles:
-                h.remove()
             model.train(was_training)
+        n_tokens = counts.n_tokens.cpu().numpy()
+        f = load(counts.selected.cpu().numpy(), n_tokens, counts.top_k)  # [L, D, E]
+        result: dict[str, dict[int, tuple[int, list[float]]]] = {}
+        for d, domain in enumerate(counts.domains):
+            layers = {layer: (int(n_tokens[i, d]), f[i, d].tolist())
+                      for i, layer in enumerate(counts.layers) if n_tokens[i, d] > 0}
+            if layers:
+                result[domain] = layers
         return result
 
     def record(self, model, step: int, write: bool = True) -> None:
@@ -79,9 +81,9 @@ class ExpertLoadCallback(TrainerCallback):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as f:
             for domain, layers in loads.items():
-                for layer, (n_tokens, load) in layers.items():
+                for layer, (n_tokens, share) in layers.items():
                     f.write(json.dumps({"step": step, "domain": domain, "layer": layer, "n_tokens": n_tokens,
-                                        "load": [round(x, 6) for x in load]}) + "\n")
+                                        "load": [round(x, 6) for x in share]}) + "\n")
 
 
 def domain_samples(ds, per_domain: int) -> dict[str, list[str]]:
