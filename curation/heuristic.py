@@ -42,7 +42,6 @@ import ast
 import math
 import re
 import warnings
-from collections import Counter
 
 from tracemix.domains import DOMAINS
 
@@ -70,6 +69,8 @@ _COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--", "-- ")
 # running text: 6+ words, the first starting with a letter, the rest plain words (digits allowed after)
 _PROSE = re.compile(r"(?:- |[\x22'(“*`])?[A-Za-z][A-Za-z'’,.;:!?)\x22”`*-]*(?: +[\x22'(“*`]?[\w'’,.;:!?()\x22”/%`*-]+){5,}$")
 _ASSIGN = re.compile(r"[\w.\[\]'\"]*[A-Za-z_][\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|<<|>>)?=(?!=)\s*\S")
+# `f(x) {` ending a line with no `#` on it: outside a triple-quoted string, a syntax error in Python
+_NOT_PYTHON = re.compile(r"(?m)^[^#\n]*\)[ \t]*\{[ \t]*$")
 _CALL = re.compile(r"[\w.]+\(.*\)\s*;?$")
 _LATEX_CMD = re.compile(r"\\[A-Za-z]")
 _RELATION_CHARS = ("=", "≤", "≥", "≈", "≠", "\\le", "\\ge", "\\approx")
@@ -105,7 +106,7 @@ _MATH_VOCAB = frozenset(
 _QUANTITY_QUESTIONS = ("how many", "how much", "how long", "how far", "what is the total", "what is the sum",
                        "what is the probability", "what is the mean", "what is the average", "find the value",
                        "calculate the", "compute the", "solve for")
-_QUESTION_WORDS = (b"how", b"what", b"find", b"calculate", b"compute", b"solve")
+_QUESTION_WORDS = (b" how ", b" what ", b" find ", b" calculate ", b" compute ", b" solve ")
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)?")
 _MATH_PHRASES = ("how many", "how much", "square root", "expected value")
 _CODE_VOCAB = frozenset(
@@ -126,10 +127,13 @@ def _python_prefix(text: str) -> str:
 
 
 def _parses_python(text: str) -> float:
+    src = _python_prefix(text)
+    if _NOT_PYTHON.search(src) and '"""' not in src and "'''" not in src:
+        return 0.0  # C, Java, JavaScript, Go, Rust, shell functions: skip the parser's costly error path
     try:
         with warnings.catch_warnings():  # invalid escapes in the parsed text must not warn to the user
             warnings.simplefilter("ignore")
-            tree = ast.parse(_python_prefix(text))
+            tree = ast.parse(src)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return 0.0
     # a lone string, expression or name list parses too; real modules define or assign something
@@ -230,15 +234,9 @@ def _line_stats(text: str) -> dict[str, int]:
             "equation": equation, "md_block": md_block}
 
 
-def _vocab_count(counts: Counter, vocab: frozenset) -> int:
-    if len(counts) < len(vocab):  # short documents: walk the document's words, not the vocabulary
-        return sum(n for w, n in counts.items() if w in vocab)
-    return sum(counts[w] for w in vocab if w in counts)
-
-
-def _word_problem(text: str, counts: Counter) -> float:
+def _word_problem(text: str, padded: bytes) -> float:
     """1.0 when the text asks for a quantity ("how many", "what is the total") and holds 3+ numbers."""
-    if not any(w in counts for w in _QUESTION_WORDS):
+    if not any(w in padded for w in _QUESTION_WORDS):
         return 0.0
     lower = text.lower()
     if not any(q in lower for q in _QUANTITY_QUESTIONS):
@@ -246,15 +244,17 @@ def _word_problem(text: str, counts: Counter) -> float:
     return 1.0 if len(_NUMBER.findall(text, 0, 20_000)) >= 3 else 0.0
 
 
-def _word_stats(text: str) -> tuple[int, int, int, Counter]:
-    tokens = text.encode("utf-8", "replace").translate(_TOKENS).split()
-    counts = Counter(tokens)
-    math_n = _vocab_count(counts, _MATH_VOCAB)
-    if b"how" in counts or b"square" in counts or b"expected" in counts:
+def _word_stats(text: str) -> tuple[int, int, int, bytes]:
+    # letters only, space-padded: a word `w` occurs iff b" w " is a substring (one C scan, no Counter)
+    letters = text.encode("utf-8", "replace").translate(_TOKENS)
+    tokens = letters.split()
+    padded = b" " + letters + b" "
+    math_n = sum(map(_MATH_VOCAB.__contains__, tokens))
+    if b" how " in padded or b" square " in padded or b" expected " in padded:
         lower = text.lower()
         math_n += sum(lower.count(p) for p in _MATH_PHRASES)
-    code_n = _vocab_count(counts, _CODE_VOCAB)
-    return max(1, len(tokens)), math_n, code_n, counts
+    code_n = sum(map(_CODE_VOCAB.__contains__, tokens))
+    return max(1, len(tokens)), math_n, code_n, padded
 
 
 def domain_features(text: str) -> dict[str, float]:
@@ -274,7 +274,7 @@ def domain_features(text: str) -> dict[str, float]:
         doc_code += sum(len(_NONEMPTY.findall(block)) for block in _RST_BLOCK.findall(outside))
     if ">>>" in outside:
         doc_code += len(_DOCTEST.findall(outside))
-    words, math_n, code_n, counts = _word_stats(text)
+    words, math_n, code_n, padded = _word_stats(text)
     latex = len(_LATEX.findall(text)) if ("\\" in text or "$" in text or "math:" in text) else 0
     symbols = len(_ARITH.findall(text)) + text.count("^")
     if not text.isascii():
@@ -297,7 +297,7 @@ def domain_features(text: str) -> dict[str, float]:
         "equation_share": lines["equation"] / denom,
         "math_words": 100.0 * math_n / words,
         "code_words": 100.0 * code_n / words,
-        "word_problem": _word_problem(text, counts),
+        "word_problem": _word_problem(text, padded),
     }
 
 

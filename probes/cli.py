@@ -9,6 +9,9 @@ _EPILOG = """examples:
   tracemix probe --model runs/moe --data data/mixtures/math_50 --max-tokens-per-domain 200000 \\
       --device cuda --output runs/probe/math_50
   tracemix probe compare runs/probe/base runs/probe/math_50 --output runs/probe/base_vs_math_50
+  # one data shard per machine, then sum the counts
+  tracemix probe --model runs/moe --data data/tagged/corpus --shard 0/2 --output runs/probe/s0   # and 1/2
+  tracemix probe merge runs/probe/s0 runs/probe/s1 --output runs/probe/moe
 
 outputs: routing.parquet, metrics.json, report.md, heatmaps/, jsd_by_layer.png, counts.npz, tokens.npz
 (compare: metrics.json, report.md, displacement.png)."""
@@ -32,8 +35,21 @@ def probe_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-tokens", type=int, default=2048,
                    help="tokens per domain whose expert sets are kept for router saturation (tokens.npz)")
     p.add_argument("--domains", nargs="+", default=None, help="probe only these domains (default: all found)")
+    p.add_argument("--shard", default="0/1", type=_shard,
+                   help="I/N: probe only data shard I of N (documents split by a hash of their id); "
+                        "sum the shard runs with `tracemix probe merge`")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
+
+
+def _shard(value: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not I/N, e.g. 0/4") from None
+    if not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"'{value}': need 0 <= I < N")
+    return index, count
 
 
 def compare_parser() -> argparse.ArgumentParser:
@@ -52,7 +68,25 @@ def compare_parser() -> argparse.ArgumentParser:
     return p
 
 
+def merge_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tracemix probe merge",
+        description="Sum the routing counts of probe runs over disjoint data shards (--shard I/N) of one "
+                    "checkpoint, and write one probe run with the metrics of the whole.")
+    p.add_argument("runs", nargs="+", help="probe output folders, one per shard")
+    p.add_argument("--output", required=True, help="output folder")
+    return p
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "merge":
+        from probes.merge import merge_runs
+
+        args = merge_parser().parse_args(argv[1:])
+        metrics = merge_runs(args.runs, args.output)
+        tokens = ", ".join(f"{d} {n:,}" for d, n in metrics["n_tokens"].items())
+        print(f"merged {len(args.runs)} runs: {tokens} tokens\nwrote {args.output}/report.md")
+        return 0
     if argv and argv[0] == "compare":
         from probes.compare import compare_runs
 
@@ -68,7 +102,8 @@ def main(argv: list[str]) -> int:
                         tokenizer=args.tokenizer, max_tokens_per_domain=args.max_tokens_per_domain,
                         batch_size=args.batch_size, seq_len=args.seq_len,
                         device=None if args.device == "auto" else args.device, device_map=args.device_map,
-                        sample_tokens=args.sample_tokens, domains=args.domains, progress=not args.no_progress)
+                        sample_tokens=args.sample_tokens, domains=args.domains, shard=args.shard,
+                        progress=not args.no_progress)
     tokens = ", ".join(f"{d} {n:,}" for d, n in metrics["n_tokens"].items())
     print(f"probed {tokens} tokens over {len(metrics['layers'])} MoE layers; mean I(D;E) "
           f"{metrics['summary']['mean_generalised_jsd']:.3f} bits\nwrote {args.output}/report.md")

@@ -143,6 +143,19 @@ class RoutingCounts:
         for name in _STATE:
             getattr(self, name).add_(getattr(other, name).to(self.device))
 
+    @classmethod
+    def from_saved(cls, arrays: dict[str, np.ndarray], samples: dict[str, np.ndarray] | None = None,
+                   sample_tokens: int = 2048) -> RoutingCounts:
+        """Counts as written to counts.npz (and, optionally, the token sample of tokens.npz)."""
+        counts = cls(arrays["layers"].tolist(), arrays["domains"].tolist(), int(arrays["num_experts"]),
+                     int(arrays["top_k"]), sample_tokens=sample_tokens)
+        for name in _STATE:
+            getattr(counts, name).copy_(torch.from_numpy(np.asarray(arrays[name])))
+        if samples is not None and len(samples.get("domain", ())):
+            for key in counts._samples:
+                counts._samples[key].append(samples[key])
+        return counts
+
     def save(self, path: str | Path) -> None:
         """counts.npz: the state plus layer / domain names; tokens.npz is written by the report."""
         meta = {"layers": np.asarray(self.layers), "domains": np.asarray(self.domains, dtype=str),

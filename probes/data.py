@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,13 @@ def _column_names(path: Path) -> list[str]:
 class DomainDocuments:
     """The (id, text) pairs of one domain, streamed from the shards in order; text is never all in memory."""
 
-    def __init__(self, shards: list[tuple[Path, list[str]]], domain: str):
-        self.shards, self.domain = shards, domain
+    def __init__(self, shards: list[tuple[Path, list[str]]], domain: str, part: tuple[int, int] = (0, 1)):
+        self.shards, self.domain, self.part = shards, domain, part
+
+    def _mine(self, doc_id: str) -> bool:
+        """Whether this data shard (`--shard I/N`) owns the document: a stable hash of its id, mod N."""
+        index, count = self.part
+        return count == 1 or zlib.crc32(doc_id.encode()) % count == index
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         for shard, columns in self.shards:
@@ -112,12 +118,17 @@ class DomainDocuments:
                         if not isinstance(text, str):
                             raise DataError(f"{shard}: row {row + i} has a non-string text ({type(text).__name__}).")
                         doc_id = rows["id"][i] if "id" in rows else None
-                        yield (str(doc_id) if doc_id is not None else f"{shard.name}:{row + i}", text)
+                        doc_id = str(doc_id) if doc_id is not None else f"{shard.name}:{row + i}"
+                        if self._mine(doc_id):
+                            yield doc_id, text
                 row += batch.num_rows
 
 
-def read_documents(data: str | Path | list[str | Path]) -> dict[str, DomainDocuments]:
+def read_documents(data: str | Path | list[str | Path], part: tuple[int, int] = (0, 1)) -> dict[str, DomainDocuments]:
     """domain -> its documents (streamed) from one or more tagged / mixture folders, in a fixed order.
+
+    `part=(i, n)` keeps the documents of data shard i of n (by a hash of the id), so n processes can
+    probe disjoint data and `tracemix probe merge` sums their counts.
 
     Only the `domain` column is read up front, to check every shard and list the domains, so bad data
     fails before a checkpoint is loaded and a large corpus costs no memory.
@@ -144,7 +155,7 @@ def read_documents(data: str | Path | list[str | Path]) -> dict[str, DomainDocum
     if not seen:
         raise DataError(f"no documents in {[str(f) for f in folders]}.")
     known = [d for d in DOMAINS if d in seen]  # taxonomy order first, then any extra labels
-    return {d: DomainDocuments(shards, d) for d in known + sorted(set(seen) - set(known))}
+    return {d: DomainDocuments(shards, d, part) for d in known + sorted(set(seen) - set(known))}
 
 
 def _windows(docs, tokenizer, budget: int, seq_len: int, chunk: int = 256):

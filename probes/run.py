@@ -91,7 +91,7 @@ def probe_counts(model, batches, domains: list[str], total_tokens: int | None = 
 def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int = 100_000,
               batch_size: int = 8, seq_len: int = 512, device: str | None = None,
               device_map: str | None = None, sample_tokens: int = 2048, domains: list[str] | None = None,
-              progress: bool = True) -> dict:
+              shard: tuple[int, int] = (0, 1), progress: bool = True) -> dict:
     """Probe the routers of `model` (checkpoint path or loaded model) on tagged `data`; write to `output`.
 
     Writes routing.parquet, counts.npz, tokens.npz, metrics.json, report.md, heatmaps/ and
@@ -101,7 +101,9 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
 
     if max_tokens_per_domain <= 0 or batch_size <= 0 or seq_len <= 0:
         raise TracemixError("--max-tokens-per-domain, --batch-size and --seq-len must be positive.")
-    docs = read_documents(data)  # cheap: bad data fails before a checkpoint is loaded
+    if not 0 <= shard[0] < shard[1]:
+        raise TracemixError(f"--shard {shard[0]}/{shard[1]}: give I/N with 0 <= I < N, e.g. --shard 0/4.")
+    docs = read_documents(data, shard)  # cheap: bad data fails before a checkpoint is loaded
     if domains:
         unknown = [d for d in domains if d not in docs]
         if unknown:
@@ -126,7 +128,8 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
         raise TracemixError(f"the tokenizer produced no tokens from '{data}'; are the texts empty?")
     config = {"model": model_name, "data": [str(d) for d in (data if isinstance(data, list) else [data])],
               "max_tokens_per_domain": max_tokens_per_domain, "batch_size": batch_size, "seq_len": seq_len,
-              "sample_tokens": sample_tokens, "domains": list(docs), "family": getattr(model.config, "model_type", None),
+              "sample_tokens": sample_tokens, "domains": list(docs), "shard": list(shard),
+              "family": getattr(model.config, "model_type", None),
               "routers": [s.name for s in sites], "router_source": sites[0].source, "scoring": sites[0].scoring}
     parents = {"model": _parent_hash(model_name), **{f"data:{d}": _parent_hash(d) for d in config["data"]}}
     return write_run(output, model_name, counts, config, parents)
