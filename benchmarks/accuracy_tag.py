@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     from curation.demo_data import iter_chats, iter_documents
     from curation.fasttext_tagger import in_valid_split
     from curation.heuristic import HeuristicClassifier
-    from curation.readers import flatten_messages
+    from curation.records import flatten_messages
     from tracemix.atomic import write_json
     from tracemix.provenance import provenance
 
