@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ def run_mix(recipe_path: str, overrides: dict[str, Any], out: Path) -> dict[str,
     from curation.mixing import build_mixture, load_recipe
 
     recipe = load_recipe(recipe_path, overrides=overrides)
-    manifest = build_mixture(recipe, output=out)
+    # datatrove logs every task to stderr; keep the sweep's display readable and the log next to the stage
+    with open(out.parent / f"{out.name}.log", "a", encoding="utf-8") as log, redirect_stderr(log):
+        manifest = build_mixture(recipe, output=out)
     return {"path": str(out), "manifest_hash": file_hash(out / "manifest.json") if (out / "manifest.json").is_file()
             else config_hash(manifest)}
 
