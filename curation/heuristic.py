@@ -43,6 +43,8 @@ import math
 import re
 import warnings
 
+from curation.scaffold import score_from_features
+from curation.scaffold import text_features as scaffold_text_features
 from tracemix.domains import DOMAINS
 
 NAME = "heuristic-v1"
@@ -180,10 +182,6 @@ def _is_code(ln: str) -> bool:
     return last == ")" and "(" in ln and " " not in ln.split("(", 1)[0] and _CALL.match(ln) is not None
 
 
-def _is_prose(ln: str) -> bool:
-    return _PROSE.match(ln) is not None
-
-
 def _line_stats(text: str) -> dict[str, int]:
     n = code = prose = comment = brace = indented = equation = md_block = 0
     in_block_comment = in_pod = False  # inside /* ... */ or POD, where prose lines are still comments
@@ -191,6 +189,7 @@ def _line_stats(text: str) -> dict[str, int]:
     # only when most of its lines are code (licences indent quoted prose the same way)
     after_paragraph = saw_blank = in_md_block = False
     block_lines = block_code = 0
+    prose_match = _PROSE.match  # hot loop: bound once
     for raw in text.split("\n"):
         ln = raw.strip()
         if not ln:
@@ -219,47 +218,54 @@ def _line_stats(text: str) -> dict[str, int]:
         is_code = _is_code(ln)
         if is_code:
             code += 1
-        elif _is_prose(ln):
+        elif prose_match(ln) is not None:
             prose += 1
         if in_md_block:
             block_lines += 1
             block_code += is_code
         # a paragraph line: not indented, not code, not a list item
         after_paragraph = not (deep or is_code or ln.startswith(_LIST_MARKERS) or ln[0].isdigit())
-        if ("=" in ln or not ln.isascii() or "\\" in ln) and any(r in ln for r in _RELATION_CHARS) \
-                and not any(m in ln for m in _CODE_MARKS):
+        if ("=" in ln or not ln.isascii() or "\\" in ln) and any(map(ln.__contains__, _RELATION_CHARS)) \
+                and not any(map(ln.__contains__, _CODE_MARKS)):
             equation += 1
     md_block += block_lines if block_lines and 2 * block_code >= block_lines else 0
     return {"n": n, "code": code, "prose": prose, "comment": comment, "brace": brace, "indented": indented,
             "equation": equation, "md_block": md_block}
 
 
-def _word_problem(text: str, padded: bytes) -> float:
+def _word_problem(text: str, padded: bytes, lower: str | None) -> float:
     """1.0 when the text asks for a quantity ("how many", "what is the total") and holds 3+ numbers."""
-    if not any(w in padded for w in _QUESTION_WORDS):
+    if not any(map(padded.__contains__, _QUESTION_WORDS)):
         return 0.0
-    lower = text.lower()
-    if not any(q in lower for q in _QUANTITY_QUESTIONS):
+    lower = text.lower() if lower is None else lower
+    if not any(map(lower.__contains__, _QUANTITY_QUESTIONS)):
         return 0.0
     return 1.0 if len(_NUMBER.findall(text, 0, 20_000)) >= 3 else 0.0
 
 
-def _word_stats(text: str) -> tuple[int, int, int, bytes]:
+def _word_stats(text: str, lower: str | None) -> tuple[int, int, int, bytes]:
     # letters only, space-padded: a word `w` occurs iff b" w " is a substring (one C scan, no Counter)
     letters = text.encode("utf-8", "replace").translate(_TOKENS)
     tokens = letters.split()
     padded = b" " + letters + b" "
     math_n = sum(map(_MATH_VOCAB.__contains__, tokens))
     if b" how " in padded or b" square " in padded or b" expected " in padded:
-        lower = text.lower()
-        math_n += sum(lower.count(p) for p in _MATH_PHRASES)
+        lower = text.lower() if lower is None else lower
+        math_n += sum(map(lower.count, _MATH_PHRASES))
     code_n = sum(map(_CODE_VOCAB.__contains__, tokens))
     return max(1, len(tokens)), math_n, code_n, padded
 
 
 def domain_features(text: str) -> dict[str, float]:
     """The explainable features of `text` (see the module docstring)."""
+    return _domain_features(text, None)
+
+
+def _domain_features(text: str, lower: str | None) -> dict[str, float]:
+    """`lower`: `text.lower()` when the caller has it already (shared with the scaffold score)."""
     full, text = text, _sample(text)
+    if text is not full:
+        lower = None  # judged on windows: their own lower-case text
     fenced_lines = n_fences = 0
     outside = text
     if "```" in text or "~~~" in text:
@@ -274,11 +280,11 @@ def domain_features(text: str) -> dict[str, float]:
         doc_code += sum(len(_NONEMPTY.findall(block)) for block in _RST_BLOCK.findall(outside))
     if ">>>" in outside:
         doc_code += len(_DOCTEST.findall(outside))
-    words, math_n, code_n, padded = _word_stats(text)
+    words, math_n, code_n, padded = _word_stats(text, lower)
     latex = len(_LATEX.findall(text)) if ("\\" in text or "$" in text or "math:" in text) else 0
     symbols = len(_ARITH.findall(text)) + text.count("^")
     if not text.isascii():
-        symbols += sum(text.count(c) for c in _MATH_SYMBOLS)
+        symbols += sum(map(text.count, _MATH_SYMBOLS))
     code_share = lines["code"] / denom
     return {
         "n_lines": float(lines["n"] + fenced_lines),
@@ -297,7 +303,7 @@ def domain_features(text: str) -> dict[str, float]:
         "equation_share": lines["equation"] / denom,
         "math_words": 100.0 * math_n / words,
         "code_words": 100.0 * code_n / words,
-        "word_problem": _word_problem(text, padded),
+        "word_problem": _word_problem(text, padded, lower),
     }
 
 
@@ -343,6 +349,14 @@ class HeuristicClassifier:
         if not text or not text.strip():
             return {d: (1.0 if d == "general" else 0.0) for d in DOMAINS}
         return _softmax(_scores(domain_features(text)))
+
+    def predict_with_scaffold(self, text: str) -> tuple[dict[str, float], float]:
+        """`(predict(text), scaffold_score(text))` in one call that shares the work both need."""
+        if not text or not text.strip():
+            return self.predict(text), 0.0
+        lower = text.lower()
+        probs = _softmax(_scores(_domain_features(text, lower)))
+        return probs, score_from_features(scaffold_text_features(text, lower))
 
     def label(self, text: str) -> str:
         probs = self.predict(text)

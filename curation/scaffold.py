@@ -51,6 +51,9 @@ FEATURES: tuple[str, ...] = tuple(WEIGHTS)
 _CONNECTIVES = ("therefore", "thus,", "thus ", "hence", "consequently", "it follows that", "so that",
                 "which gives", "we get", "we obtain", "substituting", "simplifying", "∴", "⇒", "\\implies",
                 "\\rightarrow", "\\therefore")
+# the others need a backslash or non-ASCII text: skipped (one scan each) when the text has neither
+_PLAIN_CONNECTIVES = tuple(c for c in _CONNECTIVES if c.isascii() and "\\" not in c)
+_OTHER_CONNECTIVES = tuple(c for c in _CONNECTIVES if c not in _PLAIN_CONNECTIVES)
 _ASCII_MATH = b"0123456789+-*/=^<>()[]{}|\\_%"
 _UNICODE_MATH = "≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→"
 _RELATION_HINTS = ("=", "<", ">", "\\")
@@ -65,7 +68,7 @@ def _math_chars(text: str) -> tuple[int, int]:
         compact = "".join(text.split())
         raw = compact.encode("utf-8", "replace")
         n_math = len(raw) - len(raw.translate(None, _ASCII_MATH))
-        return n_math + sum(compact.count(ch) for ch in _UNICODE_MATH), len(compact)
+        return n_math + sum(map(compact.count, _UNICODE_MATH)), len(compact)
     raw = text.encode("ascii")
     return len(raw) - len(raw.translate(None, _ASCII_MATH)), len(raw.translate(None, _ASCII_SPACE))
 
@@ -101,22 +104,29 @@ def _derivation_lines(text: str) -> int:
 
 
 def _longest_chain(text: str) -> int:
-    if text.isascii() and not any(h in text for h in _RELATION_HINTS):
+    if text.isascii() and not any(map(text.__contains__, _RELATION_HINTS)):
         return 0
     return max((len(_NONEMPTY.findall(run)) for run in _CHAIN.findall(text)), default=0)
 
 
 def scaffold_features(text: str) -> dict[str, float]:
     """The six scaffold features of `text` (see the module docstring); all 0.0 for empty text."""
-    feats = dict.fromkeys(FEATURES, 0.0)
     if not text or not text.strip():
-        return feats
+        return dict.fromkeys(FEATURES, 0.0)
+    return text_features(text, text.lower())
+
+
+def text_features(text: str, lower: str) -> dict[str, float]:
+    """`scaffold_features` of a non-blank `text` whose `lower()` the caller has already computed."""
+    feats = {}
     n_math, n_chars = _math_chars(text)
-    lower = text.lower()
+    connectives = sum(map(lower.count, _PLAIN_CONNECTIVES))
+    if "\\" in text or not text.isascii():
+        connectives += sum(map(lower.count, _OTHER_CONNECTIVES))
     text = "\n" + text
     n_lines = len(_NONEMPTY.findall(text))
     feats["step_markers"] = float(len(_STEP_LINES.findall(text)))
-    feats["connectives"] = float(sum(lower.count(c) for c in _CONNECTIVES))
+    feats["connectives"] = float(connectives)
     feats["equation_chain"] = float(_longest_chain(text))
     feats["derivation_depth"] = float(_derivation_lines(text))
     feats["symbol_density"] = n_math / max(1, n_chars)
@@ -127,10 +137,12 @@ def scaffold_features(text: str) -> dict[str, float]:
 def score_from_features(features: dict[str, float]) -> float:
     """Weighted sum of saturating terms; non-decreasing in every feature, in [0, 1]."""
     total = 0.0
+    get = features.get
     for name, weight in WEIGHTS.items():
-        value = max(0.0, float(features.get(name, 0.0)))
+        value = float(get(name, 0.0))
+        value = value if value > 0.0 else 0.0  # negatives and NaN count as 0
         total += weight * -math.expm1(-value / SCALES[name])
-    return min(1.0, max(0.0, total))
+    return 1.0 if total > 1.0 else total if total > 0.0 else 0.0
 
 
 def scaffold_score(text: str) -> float:

@@ -94,7 +94,7 @@ def _check_tokenizer(name: str) -> None:
         AutoTokenizer.from_pretrained(name)
     except Exception as err:  # noqa: BLE001 - any load failure is the same user error
         raise DataError(
-            f"cannot load tokenizer '{name}': {err}. Pass a local tokenizer folder or a Hub id "
+            f"cannot load tokenizer '{name}': {str(err).rstrip('.')}. Pass a local tokenizer folder or a Hub id "
             "that is cached or reachable."
         ) from err
 

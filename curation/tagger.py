@@ -14,6 +14,7 @@ from typing import Any
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from curation.scaffold import scaffold_score
 from tracemix.domains import DOMAINS
 
 
@@ -95,12 +96,15 @@ class DomainTagger(PipelineStep):
 
     def tag(self, docs: list[Document]) -> None:
         """Tag a batch of documents in place."""
-        from curation.scaffold import scaffold_score
-
         self._load()
         texts = [d.text for d in docs]
-        many = getattr(self._clf, "predict_many", None)
-        all_scores = many(texts) if many else [self._clf.predict(t) for t in texts]
+        both = getattr(self._clf, "predict_with_scaffold", None)
+        if both is not None:  # one pass over each text for the domain and the scaffold score
+            all_scores, scaffolds = zip(*map(both, texts), strict=True) if texts else ((), ())
+        else:
+            many = getattr(self._clf, "predict_many", None)
+            all_scores = many(texts) if many else [self._clf.predict(t) for t in texts]
+            scaffolds = [scaffold_score(t) for t in texts]
         n_tokens = None
         if self._tok is not None:
             # plain counts: no BOS/EOS, so sums over documents add up
@@ -113,7 +117,7 @@ class DomainTagger(PipelineStep):
             doc.metadata.update(
                 domain=domain,
                 domain_scores=scores,
-                scaffold_score=float(scaffold_score(doc.text)),
+                scaffold_score=float(scaffolds[i]),
                 n_bytes=n_bytes,
                 tagger=self._clf.name,
             )

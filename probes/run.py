@@ -26,8 +26,9 @@ def load_model(path: str | Path, device: str | None = None, device_map: str | No
     try:
         model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
     except OSError as err:
-        raise TracemixError(f"cannot load a model from '{path}': {err}. Pass a checkpoint folder written by "
-                            "`tracemix train` or a hub id available offline.") from err
+        tried = "" if Path(path).exists() else " (no such local folder, so it was tried as a hub id)"
+        raise TracemixError(f"cannot load a model from '{path}'{tried}: {str(err).rstrip('.')}. Pass a checkpoint "
+                            "folder written by `tracemix train` or a hub id available offline.") from err
     if not device_map:
         model.to(resolve_device(device))
     return model.eval()

@@ -1,6 +1,6 @@
 """`tracemix train CONFIG.yaml`: fine-tune or pretrain a dense or MoE model on a mixture.
 
-    tracemix train recipes/train/tiny_moe.yaml --data data/mixtures/demo --output runs/tiny_moe
+    tracemix train recipes/train/tiny_moe.yaml --data data/mixtures/demo/math_density --output runs/tiny_moe
     accelerate launch --config_file training/configs/fsdp2.yaml -m tracemix train CONFIG.yaml ...
 
 Rerunning into an output folder that holds checkpoint-N/ resumes from the last one.

@@ -1,6 +1,6 @@
 """Training configs: YAML parsed into pydantic models and validated before any compute.
 
-    # tracemix train recipes/train/tiny_moe.yaml --data data/mixtures/demo --output runs/tiny_moe
+    # tracemix train recipes/train/tiny_moe.yaml --data data/mixtures/demo/math_density --output runs/tiny_moe
     name: tiny_moe
     objective: causal_lm            # causal_lm (packed raw `text`) | sft (`messages`, assistant-only loss)
     tokenizer: {train: {vocab_size: 2048}}   # or a local path / hub id

@@ -28,8 +28,12 @@ def _shards(root: Path) -> tuple[str, list[str]]:
         return "parquet", parquet
     if jsonl:
         return "json", jsonl
-    raise DataError(f"{root}: no .parquet / .jsonl shards or `save_to_disk` folder found; pass a folder written "
-                    "by `tracemix mix` (or build one with `tracemix mix recipes/...`)")
+    # A parent of several mixtures (data/mixtures/demo) is an easy folder to pass by mistake.
+    inner = sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file())
+    hint = (f"; it holds mixture folders ({', '.join(inner[:5])}{', ...' if len(inner) > 5 else ''}): "
+            f"pass one of them, e.g. --data {root / inner[0]}") if inner else ""
+    raise DataError(f"{root}: no .parquet / .jsonl shards or `save_to_disk` folder found{hint}; pass a folder "
+                    "written by `tracemix mix` (or build one with `tracemix mix recipes/...`)")
 
 
 def read_dataset(data: str | Path):
@@ -38,9 +42,14 @@ def read_dataset(data: str | Path):
 
     root = Path(data)
     if not root.exists():
-        if str(data).startswith((".", "/")) or root.suffix:
-            raise DataError(f"{data}: mixture folder not found")
-        return datasets.load_dataset(str(data), split="train")  # a hub dataset id
+        # A hub id is NAME or ORG/NAME; anything else that does not exist is a mistyped local folder.
+        if str(data).startswith((".", "/", "~")) or root.suffix or str(data).count("/") > 1:
+            raise DataError(f"{data}: mixture folder not found; build it with `tracemix mix RECIPE` or fix the path")
+        try:
+            return datasets.load_dataset(str(data), split="train")  # a hub dataset id
+        except Exception as err:  # offline, unknown repository, no train split
+            raise DataError(f"{data}: no such mixture folder, and it cannot be loaded as a hub dataset "
+                            f"({type(err).__name__}: {err}); pass a folder written by `tracemix mix`") from err
     if root.is_file():
         raise DataError(f"{root}: pass the mixture folder, not a single file")
     kind, files = _shards(root)
@@ -81,6 +90,10 @@ def check_dataset(ds, objective: Objective, source: str) -> None:
     for index, row in enumerate(view):
         where = f"{source}: {_row_id(row, index)}"
         if objective == Objective.SFT:
+            if row["messages"] is None:  # mixtures of plain documents carry a null `messages` column
+                raise DataError(f"{where}: objective `sft` needs chats but this row has no `messages` (a plain "
+                                "document); build the mixture from tagged chats (e.g. recipes/demo/ift_code_050.yaml) "
+                                "or use objective causal_lm")
             _check_chat(row["messages"], where)
         elif not isinstance(row["text"], str) or not row["text"].strip():
             raise DataError(f"{where}: empty or missing `text`; drop it from the mixture")

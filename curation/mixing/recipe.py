@@ -123,10 +123,17 @@ def _fail(file: str, key: str, message: str) -> None:
 
 def _format_validation_error(file: str, err: ValidationError, raw: dict[str, Any]) -> str:
     lines = []
+    mixture = raw.get("mixture") if isinstance(raw.get("mixture"), dict) else {}
     for e in err.errors():
         loc = [str(p) for p in e["loc"]]
         key = ".".join(loc) or "<top>"
-        if e["type"] == "extra_forbidden":
+        if len(loc) > 2 and loc[0] == "density" and mixture and loc[1] not in mixture:
+            # `--set density.math_txt.share=1` creates a rule under a typo; name the typo, not its missing keys
+            line = (f"{file}: density.{loc[1]}: '{loc[1]}' is not a mixture key"
+                    f"{did_you_mean(loc[1], list(mixture))}")
+            if line not in lines:
+                lines.append(line)
+        elif e["type"] == "extra_forbidden":
             known = model_keys(Recipe, e["loc"][:-1])
             lines.append(f"{file}: {key}: unknown key '{loc[-1]}'{did_you_mean(loc[-1], known)}; "
                          f"allowed: {', '.join(known)}")

@@ -62,7 +62,7 @@ class LazySizer:
         try:
             return AutoTokenizer.from_pretrained(self.tokenizer_name)
         except (OSError, ValueError) as err:
-            raise RecipeError(f"tokenizer: cannot load '{self.tokenizer_name}': {err}. Give a local tokenizer "
+            raise RecipeError(f"tokenizer: cannot load '{self.tokenizer_name}': {str(err).rstrip('.')}. Give a local tokenizer "
                               "folder, or tag the sources with this tokenizer so n_tokens is recorded") from None
 
     def __call__(self, file_idx: np.ndarray, rows: np.ndarray) -> np.ndarray:

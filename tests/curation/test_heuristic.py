@@ -249,3 +249,13 @@ def test_markdown_indented_code_block_vs_indented_licence_text():
     assert domain_features(INDENTED_LICENCE)["doc_code_share"] == 0.0
     assert clf.label(INDENTED_LICENCE) == "general"
     assert clf.label(SQL) == "pure_code"
+
+
+def test_predict_with_scaffold_equals_the_separate_calls():
+    from curation.scaffold import scaffold_score
+
+    clf = HeuristicClassifier()
+    long_math = "\n\n".join([WORKED_LATEX] * 200)  # sampled in windows: its own lower-case text
+    unicode_steps = "Step 1: a ≤ b ⇒ a + c ≤ b + c\nStep 2: ∴ HOW MANY apples? 3 + 4 = 7, 12 apples\n"
+    for text in (PY_MODULE, TUTORIAL, WORKED_LATEX, NEWS, SHELL, C_FILE, long_math, unicode_steps, "x", " \n", ""):
+        assert clf.predict_with_scaffold(text) == (clf.predict(text), scaffold_score(text))

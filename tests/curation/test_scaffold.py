@@ -95,3 +95,12 @@ def test_threshold_half_separates_demo_scaffold_math():
     assert len(math_docs) > 100
     hits = sum((scaffold_score(d["text"]) >= 0.5) == d["scaffold"] for d in math_docs)
     assert hits / len(math_docs) >= 0.85
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*"aTx=1 \n\t\\∴⇒", "therefore", "Thus ", "\\implies", "we get"]), max_size=30)
+       .map("".join).filter(str.strip))
+def test_text_features_with_a_shared_lower_equal_scaffold_features(text):
+    from curation.scaffold import text_features
+
+    assert text_features(text, text.lower()) == scaffold_features(text)

@@ -157,6 +157,9 @@ def test_cli_fails_fast_with_clear_errors(demo, tmp_path, capsys):
     assert "'body'" in capsys.readouterr().err
     assert cli(["tag", "--input", str(demo), "--output", str(out), "--classifier", "llm"]) == 2
     assert "--base-url --model" in capsys.readouterr().err
+    assert cli(["tag", "--input", str(demo), "--output", str(out), "--tokenizer", str(tmp_path / "no-tok")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot load tokenizer" in err and ".. " not in err
     assert not out.exists()  # nothing started
 
 

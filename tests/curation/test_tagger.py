@@ -99,3 +99,27 @@ def test_bad_spec_fails_when_the_step_starts(bad):
 
     with pytest.raises(RecipeError):
         list(DomainTagger(bad).run(iter([Document(text="x", id="1")])))
+
+
+class PlantedWithScaffold(Planted):
+    """Also offers the combined call, with a scaffold score the standalone one would never give."""
+
+    def predict_with_scaffold(self, text):
+        return self.predict(text), 0.25
+
+
+def test_uses_the_combined_call_when_the_classifier_has_one():
+    docs = [Document(text="x = 1 + 2 = 3", id="m"), Document(text="Plain words.", id="g")]
+    out = list(DomainTagger(PlantedWithScaffold()).run(iter(docs)))
+    assert [d.metadata["scaffold_score"] for d in out] == [0.25, 0.25]
+    assert [d.metadata["domain"] for d in out] == ["math_text", "general"]
+
+
+def test_heuristic_tags_equal_predict_and_scaffold_score():
+    from curation.heuristic import HeuristicClassifier
+
+    texts = ["Step 1: 2x = 4\nStep 2: x = 2\nTherefore x = 2.", "def f(x):\n    return x + 1\n", "Hello there."]
+    clf = HeuristicClassifier()
+    for meta, text in zip(iter_tagged(texts), texts, strict=True):
+        assert meta["domain_scores"] == clf.predict(text)
+        assert meta["scaffold_score"] == scaffold_score(text)

@@ -66,3 +66,33 @@ def test_iter_texts_reads_chat_turns(tmp_path):
     ds, _ = load_mixture(root, Objective.SFT)
     assert list(iter_texts(ds)) == ["hi", "hello", "add 2 and 3", "2 + 3 = 5"]
     assert pl.read_parquet(root / "00000.parquet")["messages"].dtype == pl.List
+
+
+def test_a_parent_of_mixture_folders_names_them(tmp_path):
+    write_text_mixture(tmp_path / "demo" / "math_density", ["a"])
+    with pytest.raises(DataError, match=r"holds mixture folders \(math_density\): pass one of them, e.g. --data "):
+        read_dataset(tmp_path / "demo")
+
+
+def test_a_missing_nested_path_is_a_folder_error_not_a_hub_lookup():
+    with pytest.raises(DataError, match=r"data/mixtures/demo_chats: mixture folder not found"):
+        read_dataset("data/mixtures/demo_chats")
+
+
+def test_an_unloadable_hub_id_is_a_data_error(monkeypatch):
+    import datasets
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Couldn't reach 'org/name' on the Hub (OfflineModeIsEnabled)")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(DataError, match=r"org/name: no such mixture folder, and it cannot be loaded as a hub"):
+        read_dataset("org/name")
+
+
+def test_sft_on_plain_documents_says_to_use_chats(tmp_path):
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"id": ["doc-0"], "text": ["x"], "messages": [None]})
+    with pytest.raises(DataError, match=r"id 'doc-0': objective `sft` needs chats but this row has no `messages`"):
+        check_dataset(ds, Objective.SFT, "m")

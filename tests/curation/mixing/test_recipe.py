@@ -108,6 +108,9 @@ def test_overrides_apply_before_validation(tagged):
     assert shares["general"] == pytest.approx(0.4 / 0.8)
     with pytest.raises(RecipeError, match="density.math_text.shares: unknown key"):
         load_recipe(base, {"density.math_text.shares": 0.1})
+    with pytest.raises(RecipeError, match=r"density.math_txt: 'math_txt' is not a mixture key \(did you mean "
+                       r"'math_text'\?\)$"):
+        load_recipe(base, {"density.math_txt.share": 0.1})
 
 
 def _recipe_files() -> list[Path]:

@@ -123,3 +123,11 @@ def test_selection_is_a_function_of_recipe_seed_and_ids_only(layouts, seed, tota
     other = _ids(load_recipe(recipe_dict(layouts[0], budget={"unit": "tokens", "total": total},
                                          tokenizer="words", seed=seed + 1, max_repeats=8)))[0]
     assert other != one
+
+
+def test_an_unloadable_tokenizer_is_a_recipe_error_naming_it(tmp_path):
+    from tracemix.errors import RecipeError
+
+    sizer = LazySizer([], None, str(tmp_path / "no-tokenizer"))
+    with pytest.raises(RecipeError, match=r"tokenizer: cannot load '.*no-tokenizer': .*[^.]\. Give a local"):
+        _ = sizer.tokenizer
