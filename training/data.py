@@ -30,10 +30,10 @@ def _shards(root: Path) -> tuple[str, list[str]]:
         return "json", jsonl
     # A parent of several mixtures (data/mixtures/demo) is an easy folder to pass by mistake.
     inner = sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file())
-    hint = (f"; it holds mixture folders ({', '.join(inner[:5])}{', ...' if len(inner) > 5 else ''}): "
-            f"pass one of them, e.g. --data {root / inner[0]}") if inner else ""
-    raise DataError(f"{root}: no .parquet / .jsonl shards or `save_to_disk` folder found{hint}; pass a folder "
-                    "written by `tracemix mix` (or build one with `tracemix mix recipes/...`)")
+    hint = (f"it holds mixture folders ({', '.join(inner[:5])}{', ...' if len(inner) > 5 else ''}): pass one "
+            f"of them, e.g. --data {root / inner[0]}") if inner else ("pass a folder written by `tracemix mix` "
+                                                                      "(or build one with `tracemix mix recipes/...`)")
+    raise DataError(f"{root}: no .parquet / .jsonl shards or `save_to_disk` folder found; {hint}")
 
 
 def read_dataset(data: str | Path):

@@ -70,7 +70,9 @@ def build_mixture(recipe: Recipe | str | Path | dict, output: str | Path | None 
     out = Path(out_path).expanduser().resolve()
     existing = _existing_manifest(out)
     if existing is not None and existing.get("fingerprint") == manifest["fingerprint"] and not overwrite:
-        return existing
+        if export_weights and not (out / "weights.json").is_file():
+            write_json(out / "weights.json", weights(existing))
+        return {**existing, "reused": True}
     _prepare_output(out, existing, overwrite)
     work = out / WORK
     fmt = recipe.output.format

@@ -54,6 +54,10 @@ def main(argv: list[str]) -> int:
         console.print("dry run: nothing written")
     elif manifest.get("submitted"):
         console.print(f"submitted to Slurm; {manifest['output']['path']}/manifest.json appears when done")
+    elif manifest.get("reused"):
+        out = manifest["output"]
+        console.print(f"{out['path']} already holds this mixture ({out['documents']:,} documents, built "
+                      f"{manifest.get('created', '?')}); reused it. Pass --overwrite to rebuild")
     else:
         out = manifest["output"]
         console.print(f"wrote {out['documents']:,} documents in {len(out['shards'])} shard(s) "

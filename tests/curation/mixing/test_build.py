@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from curation.mixing import build_mixture
+from curation.mixing import build_mixture, weights
 from curation.mixing.write import GatherShard, ScatterSelected
 from tests.curation.mixing.test_write import read_mixture, tokens_recipe
 from tracemix.errors import DataError, RecipeError
@@ -40,7 +42,10 @@ def test_finished_output_is_reused_and_other_recipes_need_overwrite(tagged, tmp_
     out = tmp_path / "m"
     first = build_mixture(tokens_recipe(tagged), out)
     again = build_mixture(tokens_recipe(tagged), out)
-    assert again["created"] == first["created"]
+    assert again["created"] == first["created"] and again["reused"] and "reused" not in first
+    assert not (out / "weights.json").exists()
+    build_mixture(tokens_recipe(tagged), out, export_weights=True)  # asked for on a reused mixture: written
+    assert json.loads((out / "weights.json").read_text()) == pytest.approx(weights(first))
     with pytest.raises(DataError, match="pass --overwrite"):
         build_mixture(tokens_recipe(tagged, seed=99), out)
     other = build_mixture(tokens_recipe(tagged, seed=99), out, overwrite=True)

@@ -30,6 +30,9 @@ def test_build_with_overrides_and_weights(tagged, tmp_path, capsys):
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["domains"]["pure_code"]["documents"] == 0
     assert json.loads((tmp_path / "m" / "weights.json").read_text())["pure_code"] == 0
+    again = tracemix(["mix", path, "--output", str(tmp_path / "m"), "--set", "mixture.pure_code=0.0",
+                      "--set", "redistribute=proportional"])
+    assert again == 0 and "already holds this mixture (40 documents" in capsys.readouterr().out
 
 
 def test_bad_recipe_exits_2_with_file_and_key(tagged, tmp_path, capsys):
