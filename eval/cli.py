@@ -6,6 +6,8 @@
         --extractor llm --extractor-model gpt-3.5-turbo --output runs/eval/served
     tracemix eval rescore runs/eval/ckpt --extractor llm --extractor-base-url http://localhost:8001/v1
     tracemix eval compare runs/eval/code0 runs/eval/code50 runs/eval/code100 --output runs/eval/compare
+    tracemix eval perplexity --model runs/ckpt --data data/tagged/demo --exclude data/mixtures/demo/math_density \
+        --output runs/eval/ckpt_loss
     tracemix eval --list
 """
 
@@ -97,8 +99,34 @@ def _compare(argv: list[str]) -> int:
     return 0
 
 
+def _perplexity(argv: list[str]) -> int:
+    from eval.perplexity import domain_loss
+
+    p = argparse.ArgumentParser(
+        prog="tracemix eval perplexity",
+        description="Held-out next-token loss and perplexity of a checkpoint on each domain of a tagged folder.")
+    p.add_argument("--model", required=True, help="checkpoint folder or hub id")
+    p.add_argument("--data", required=True, help="tagged (or mixture) folder with text + domain")
+    p.add_argument("--exclude", help="mixture folder the model was trained on; its documents are skipped")
+    p.add_argument("--max-tokens-per-domain", type=int, default=20_000, help="tokens per domain (default 20000)")
+    p.add_argument("--seq-len", type=int, default=256, help="tokens per sequence (default 256)")
+    p.add_argument("--batch-size", type=int, default=8, help="sequences per forward pass (default 8)")
+    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    p.add_argument("--output", required=True, help="folder for perplexity.json and report.md")
+    args = p.parse_args(argv)
+    result = domain_loss(args.model, args.data, args.output, exclude=args.exclude,
+                         max_tokens_per_domain=args.max_tokens_per_domain, seq_len=args.seq_len,
+                         batch_size=args.batch_size, device=args.device)
+    for domain, v in result["domains"].items():
+        print(f"{domain:<10} {v['n_tokens']:>9,} tokens  loss {v['loss']:.4f}  perplexity {v['perplexity']:.2f}")
+    print(f"wrote {args.output}/perplexity.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "perplexity":
+        return _perplexity(argv[1:])
     if argv and argv[0] == "rescore":
         return _rescore(argv[1:])
     if argv and argv[0] == "compare":
@@ -110,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = [flag for flag, v in (("--model", args.model), ("--tasks", args.tasks), ("--output", args.output))
                if not v]
     if missing:
-        p.error(f"missing {', '.join(missing)} (or use --list, `rescore RUN_DIR`, `compare RUN...`)")
+        p.error(f"missing {', '.join(missing)} (or use --list, `rescore RUN_DIR`, `compare RUN...`, `perplexity`)")
     from eval.report import render_markdown
     from eval.runner import run_eval
 

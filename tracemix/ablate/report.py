@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tracemix.atomic import atomic_path, write_text
+from tracemix.domains import DOMAINS
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -26,6 +27,9 @@ def collect(summary: dict[str, Any], out: Path) -> list[dict[str, Any]]:
             res = _read(Path(stages["eval"]["result"]["path"]) / "results.json") or {}
             row["accuracy"] = {d: v["accuracy"] for d, v in res.get("domains", {}).items()}
             row["accuracy"]["overall"] = res.get("overall", {}).get("accuracy")
+        if "perplexity" in stages:
+            res = _read(Path(stages["perplexity"]["result"]["path"]) / "perplexity.json") or {}
+            row["loss"] = {d: v["loss"] for d, v in res.get("domains", {}).items()}
         if "probe" in stages:
             probe_dir = Path(stages["probe"]["result"]["path"])
             metrics = _read(probe_dir / "metrics.json") or {}
@@ -99,7 +103,9 @@ def _plot(rows, xs, xlabel, numeric, series: dict[str, list], title: str, ylabel
 
 
 def _series(rows, field: str) -> dict[str, list]:
-    keys = sorted({k for r in rows for k in (r.get(field) or {})}, key=lambda k: (k == "overall", k))
+    order = {d: i for i, d in enumerate(DOMAINS)}  # taxonomy order, then eval domains, overall last
+    keys = sorted({k for r in rows for k in (r.get(field) or {})},
+                  key=lambda k: (k == "overall", order.get(k, len(order)), k))
     return {k: [(r.get(field) or {}).get(k) for r in rows] for k in keys}
 
 
@@ -112,6 +118,10 @@ def write_report(summary: dict[str, Any], out: Path) -> dict[str, Any]:
     if acc:
         plots["accuracy"] = _plot(rows, xs, xlabel, numeric, acc, "Accuracy by domain", "accuracy",
                                   plots_dir / "accuracy_vs_axis.png")
+    loss = _series(rows, "loss")
+    if loss:
+        plots["loss"] = _plot(rows, xs, xlabel, numeric, loss, "Held-out loss by domain", "loss (nats/token)",
+                              plots_dir / "loss_vs_axis.png")
     if jsd:
         plots["jsd"] = _plot(rows, xs, xlabel, numeric, {f"layer {k}": v for k, v in jsd.items()},
                              "Mean JSD between domains, per layer", "JSD (bits)", plots_dir / "jsd_vs_axis.png")
@@ -129,21 +139,24 @@ def _fmt(v: Any) -> str:
 
 def render(summary, rows, xs, xlabel, numeric, plots, out: Path) -> str:
     domains = list(_series(rows, "accuracy"))
+    loss_domains = list(_series(rows, "loss"))
     lines = [f"# Ablation: {summary['name']}", "",
              f"{len(rows)} variants of `{summary['sweep']['recipe']}` trained with "
              f"`{summary['sweep']['train']['config']}` (seed {summary['sweep']['seed']}); "
              f"{summary['ran']} stages ran, {summary['cached']} were reused from the cache.", ""]
     header = ["variant", *rows[0]["label"].keys(), "final loss", *[f"acc {d}" for d in domains],
-              "gen. JSD", "mean displacement"] if rows else []
+              *[f"loss {d}" for d in loss_domains], "gen. JSD", "mean displacement"] if rows else []
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         disp = list((r.get("displacement_by_layer") or {}).values())
         cells = [r["variant"], *r["label"].values(), r["final_loss"],
-                 *[(r.get("accuracy") or {}).get(d) for d in domains], r.get("generalised_jsd"),
+                 *[(r.get("accuracy") or {}).get(d) for d in domains],
+                 *[(r.get("loss") or {}).get(d) for d in loss_domains], r.get("generalised_jsd"),
                  float(np.mean(disp)) if disp else None]
         lines.append("| " + " | ".join(_fmt(c) for c in cells) + " |")
     lines += ["", "## Trends", ""]
-    lines += _trend_sentences(rows, xs, xlabel, numeric, domains) or ["Too few variants to speak of trends."]
+    lines += _trend_sentences(rows, xs, xlabel, numeric, domains, loss_domains) or [
+        "Too few variants to speak of trends."]
     if plots:
         lines += ["", "## Plots", ""]
         lines += [f"![{name}]({Path(p).relative_to(out)})" for name, p in plots.items()]
@@ -151,10 +164,17 @@ def render(summary, rows, xs, xlabel, numeric, plots, out: Path) -> str:
     return "\n".join(lines)
 
 
-def _trend_sentences(rows, xs, xlabel, numeric, domains) -> list[str]:
+def _trend_sentences(rows, xs, xlabel, numeric, domains, loss_domains=()) -> list[str]:
     if not numeric or len(rows) < 2:
         return []
     out = []
+    for d in loss_domains:
+        ys = [(r.get("loss") or {}).get(d) for r in rows]
+        if ys[0] is None or ys[-1] is None:
+            continue
+        rho = _trend(xs, ys)
+        out.append(f"- Held-out {d} loss goes from {ys[0]:.3f} to {ys[-1]:.3f} nats/token as `{xlabel}` moves "
+                   f"{xs[0]} → {xs[-1]}" + (f" (Spearman ρ = {rho:+.2f})." if rho is not None else "."))
     for d in domains:
         ys = [(r.get("accuracy") or {}).get(d) for r in rows]
         if ys[0] is None or ys[-1] is None:

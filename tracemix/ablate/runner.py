@@ -16,14 +16,14 @@ from tracemix.errors import RecipeError
 from tracemix.provenance import file_hash, provenance
 
 
-def _probe_data(sweep: Sweep) -> str:
-    if sweep.probe and sweep.probe.data:
-        return sweep.probe.data
+def _default_data(sweep: Sweep, given: str | None) -> str:
+    if given:
+        return given
     import yaml
 
     sources = (yaml.safe_load(Path(sweep.recipe).read_text()) or {}).get("sources") or []
     if not sources:
-        raise RecipeError(f"{sweep.recipe}: no `sources`; set `probe.data` in the sweep to a tagged folder")
+        raise RecipeError(f"{sweep.recipe}: no `sources`; set `data:` in the sweep's probe / perplexity section")
     return str(sources[0])
 
 
@@ -47,8 +47,14 @@ def _variant_stages(sweep: Sweep, variant: dict[str, Any], cache: Path) -> list[
         eval_in = {"stage": settings, "train": train.key}
         ev = st.stage(cache, "eval", eval_in)
         plan.append((ev, eval_in, partial(st.run_evaluation, train.dir, settings, ev.dir)))
+    if sweep.perplexity:
+        data = _default_data(sweep, sweep.perplexity.data)
+        ppl_settings = sweep.perplexity.model_dump(exclude={"data"})
+        ppl_in = {"stage": ppl_settings, "data": st.folder_fingerprint(data), "train": train.key, "mix": mix.key}
+        ppl = st.stage(cache, "perplexity", ppl_in)
+        plan.append((ppl, ppl_in, partial(st.run_perplexity, train.dir, data, mix.dir, ppl_settings, ppl.dir)))
     if sweep.probe:
-        data = _probe_data(sweep)
+        data = _default_data(sweep, sweep.probe.data)
         probe_settings = sweep.probe.model_dump(exclude={"data"})
         probe_in = {"stage": probe_settings, "data": st.folder_fingerprint(data), "train": train.key}
         pr = st.stage(cache, "probe", probe_in)

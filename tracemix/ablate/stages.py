@@ -91,6 +91,13 @@ def run_evaluation(model: Path, settings: dict[str, Any], out: Path) -> dict[str
     return {"path": str(out)}
 
 
+def run_perplexity(model: Path, data: str, exclude: Path, settings: dict[str, Any], out: Path) -> dict[str, Any]:
+    from eval.perplexity import domain_loss
+
+    result = domain_loss(str(model), data, out, exclude=exclude, **settings)
+    return {"path": str(out), "mean_loss": result["mean_loss"]}
+
+
 def run_probing(model: Path, data: str, settings: dict[str, Any], out: Path) -> dict[str, Any]:
     from probes import run_probe
 

@@ -11,6 +11,7 @@ axes:                                         # grid over axes; each axis sets o
   #   mixture.other: [1.0, 0.5, 0.0]
 train: {config: recipes/train/tiny_moe.yaml, max_steps: 30, overrides: {}}
 eval: {tasks: symbolic, backend: hf, limit: 20, batch_size: 16, max_new_tokens: 24}
+perplexity: {data: data/tagged/demo, max_tokens_per_domain: 8000}           # optional: held-out loss by domain
 probe: {data: data/tagged/demo, max_tokens_per_domain: 4000, seq_len: 128}   # optional
 seed: 1234
 ```
@@ -48,6 +49,13 @@ class EvalStage(_Strict):
     extractor: str = "rules"
 
 
+class PerplexityStage(_Strict):
+    data: str | None = None  # tagged folder; default: the base recipe's first source
+    max_tokens_per_domain: int = Field(default=20_000, gt=0)
+    seq_len: int = Field(default=256, gt=0)
+    batch_size: int = Field(default=8, gt=0)
+
+
 class ProbeStage(_Strict):
     data: str | None = None  # tagged folder; default: the base recipe's first source
     max_tokens_per_domain: int = Field(default=4000, gt=0)
@@ -61,6 +69,7 @@ class Sweep(_Strict):
     axes: dict[str, list[Any] | dict[str, list[Any]]]
     train: TrainStage
     eval: EvalStage | None = None
+    perplexity: PerplexityStage | None = None
     probe: ProbeStage | None = None
     seed: int = 1234
 

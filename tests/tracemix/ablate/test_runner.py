@@ -41,6 +41,7 @@ def _write(root, values):
     sweep = {"name": "t", "recipe": str(root / "recipe.yaml"), "axes": {"density.math_text.share": values},
              "train": {"config": str(root / "train.yaml")},
              "eval": {"tasks": ["coin_flip"], "limit": 4, "max_new_tokens": 4, "batch_size": 4},
+             "perplexity": {"data": str(root / "tagged"), "max_tokens_per_domain": 128, "seq_len": 32},
              "probe": {"data": str(root / "tagged"), "max_tokens_per_domain": 128, "seq_len": 32, "batch_size": 4},
              "seed": 0}
     (root / "sweep.yaml").write_text(yaml.safe_dump(sweep))
@@ -50,15 +51,17 @@ def _write(root, values):
 def test_sweep_runs_caches_and_extends(tagged, tmp_path):
     out = tmp_path / "run"
     first = run_sweep(_write(tagged, [0.0, 1.0]), out)
-    assert (first["ran"], first["cached"]) == (8, 0)
+    assert (first["ran"], first["cached"]) == (10, 0)
     report = (out / "report.md").read_text()
     assert "| math_text=0.0 |" in report and "| math_text=1.0 |" in report
-    for plot in ("accuracy_vs_axis.png", "jsd_vs_axis.png", "displacement_vs_axis.png"):
+    for plot in ("accuracy_vs_axis.png", "loss_vs_axis.png", "jsd_vs_axis.png", "displacement_vs_axis.png"):
         assert (out / "plots" / plot).stat().st_size > 0
     summary = json.loads((out / "summary.json").read_text())
     rows = summary["rows"]
     assert [r["label"] for r in rows] == [{"density.math_text.share": 0.0}, {"density.math_text.share": 1.0}]
     assert set(rows[0]["accuracy"]) == {"symbolic", "overall"}
+    assert set(rows[0]["loss"]) == {"pure_code", "code_text", "math_text", "general"}
+    assert all(0 < v < 10 for v in rows[0]["loss"].values())
     assert rows[0]["displacement_by_layer"] == {} and set(rows[1]["displacement_by_layer"]) == {"0", "1"}
     # the density axis changed what was selected: scaffold share of the math budget follows the axis
     manifests = [json.loads((out / "cache" / "mix" / v["stages"]["mix"]["key"] / "manifest.json").read_text())
@@ -66,7 +69,7 @@ def test_sweep_runs_caches_and_extends(tagged, tmp_path):
     assert manifests[0] != manifests[1]
 
     again = run_sweep(_write(tagged, [0.0, 1.0]), out)
-    assert (again["ran"], again["cached"]) == (0, 8)
+    assert (again["ran"], again["cached"]) == (0, 10)
 
     extended = run_sweep(_write(tagged, [0.0, 0.5, 1.0]), out)
-    assert (extended["ran"], extended["cached"]) == (4, 8)
+    assert (extended["ran"], extended["cached"]) == (5, 10)
