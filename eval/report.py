@@ -25,7 +25,8 @@ def summarize(samples: list[dict], task_info: dict[str, dict], extractor: str) -
         correct = [bool(s["correct"]) for s in rows]
         entry = {"domain": info["domain"], "metric": info["metric"], "version": info["version"],
                  "accuracy": accuracy(correct), "stderr": standard_error(correct), "n": len(rows),
-                 "n_correct": sum(correct), "n_no_answer": sum(s["extracted"].get(extractor) is None for s in rows)}
+                 "n_correct": sum(correct), "n_no_answer": sum(s["extracted"].get(extractor) is None for s in rows),
+                 "n_prompt_truncated": sum(bool(s.get("prompt_truncated")) for s in rows)}
         for method in ("rules", "llm"):
             if rows and method in rows[0]["correct_by"]:
                 entry[f"accuracy_{method}"] = accuracy([bool(s["correct_by"][method]) for s in rows])
@@ -57,6 +58,11 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += ["", "| domain | mean accuracy | tasks |", "|---|---|---|"]
     for domain, d in results["domains"].items():
         lines.append(f"| {domain} | {100 * d['accuracy']:.1f}% | {', '.join(d['tasks'])} |")
+    cut = {n: t["n_prompt_truncated"] for n, t in results["tasks"].items() if t.get("n_prompt_truncated")}
+    if cut:
+        lines += ["", "Prompts cut from the left to fit the model's context "
+                  f"({results['backend'].get('max_model_len')} tokens): "
+                  + ", ".join(f"{n} {k}/{results['tasks'][n]['n']}" for n, k in cut.items()) + "."]
     both = [n for n, t in results["tasks"].items() if "accuracy_llm" in t]
     if both:
         lines += ["", "Rule-based vs LLM answer extraction:", "", "| task | rules | llm |", "|---|---|---|"]

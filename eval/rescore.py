@@ -28,8 +28,8 @@ def rescore(run_dir: str | Path, extractor: str = "rules", output: str | Path | 
     for s in samples:
         if s["task"] not in tasks:
             raise DataError(f"{run_dir}/samples.jsonl: task '{s['task']}' is not in results.json")
-        by_task[s["task"]].append({k: s[k] for k in ("task", "id", "prompt", "generation", "gold", "options")
-                                   if k in s})
+        keep = ("task", "id", "prompt", "generation", "gold", "options", "prompt_truncated")
+        by_task[s["task"]].append({k: s[k] for k in keep if k in s})
     rescored: list[dict] = []
     for name, task in tasks.items():
         rescored += score_samples(task, by_task.get(name, []), extractor, llm, sandbox_kw)

@@ -77,15 +77,24 @@ def _fingerprint(model: str) -> dict[str, list[int]]:
     return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def _saved_generations(output: str | Path | None, task: str, key: str) -> list[str] | None:
-    """Generations an interrupted run already made for this task with the same model and prompts."""
+def _saved_generations(output: str | Path | None, task: str, key: str) -> tuple[list[str], list[bool]] | None:
+    """Generations (and prompt-truncation flags) an interrupted run already made for this task with the same
+    model and prompts."""
     if output is None:
         return None
     path = Path(output) / ".generations" / f"{task}.json"
     if not path.is_file():
         return None
     saved = json.loads(path.read_text(encoding="utf-8"))
-    return saved["generations"] if saved.get("key") == key else None
+    if saved.get("key") != key:
+        return None
+    return saved["generations"], saved.get("prompt_truncated") or [False] * len(saved["generations"])
+
+
+def _truncation_flags(engine: Any, n: int) -> list[bool]:
+    """Which prompts the backend cut to fit the model's context in its last call (none for remote endpoints)."""
+    flags = getattr(engine, "last_prompt_truncated", None)
+    return [bool(f) for f in flags] if flags is not None and len(flags) == n else [False] * n
 
 
 def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str = "hf",
@@ -122,16 +131,23 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
         n_tokens = task.max_new_tokens or max_new_tokens
         key = config_hash({"engine": engine.describe(), "weights": _fingerprint(model), "prompts": prompts[task.name],
                            "max_new_tokens": n_tokens, "seed": seed})
-        gens = _saved_generations(output, task.name, key)
-        if gens is None:
+        saved = _saved_generations(output, task.name, key)
+        if saved is None:
             if progress:
                 print(f"[eval] {task.name}: {len(prompts[task.name])} prompts", file=sys.stderr, flush=True)
             gens = engine.generate(prompts[task.name], n_tokens)
+            truncated = _truncation_flags(engine, len(gens))
             if output is not None:
-                write_json(Path(output) / ".generations" / f"{task.name}.json", {"key": key, "generations": gens})
+                write_json(Path(output) / ".generations" / f"{task.name}.json",
+                           {"key": key, "generations": gens, "prompt_truncated": truncated})
+        else:
+            gens, truncated = saved
+        if any(truncated) and progress:
+            print(f"[eval] {task.name}: {sum(truncated)} prompts were cut from the left to fit the model's "
+                  "context", file=sys.stderr, flush=True)
         rows = [{"task": task.name, "id": ex.id, "prompt": p, "generation": g, "gold": ex.gold,
-                 "options": ex.options} for ex, p, g in zip(examples[task.name], prompts[task.name], gens,
-                                                          strict=True)]
+                 "options": ex.options, "prompt_truncated": t}
+                for ex, p, g, t in zip(examples[task.name], prompts[task.name], gens, truncated, strict=True)]
         samples += score_samples(task, rows, extractor, llm, sandbox_kw)
 
     config = {"model": model, "backend": backend, "tasks": [t.name for t in configs], "limit": limit,

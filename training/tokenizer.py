@@ -56,23 +56,16 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096, output_dir: st
 
 
 def iter_mixture_texts(data_dir: str | Path) -> Iterator[str]:
-    """Texts of a mixture or tagged folder (Parquet or JSONL shards); chats yield each turn's content."""
-    import polars as pl
+    """Texts of the mixture `tracemix train --data` would load (same shards); chats yield each turn's content.
 
-    root = Path(data_dir)
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".parquet", ".jsonl") and not p.name.startswith("."))
-    if not files:
-        raise DataError(f"{root}: no .parquet or .jsonl shards found; pass a folder written by `tracemix mix`")
-    for path in files:
-        frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_ndjson(path)
-        if "text" not in frame.columns and "messages" not in frame.columns:
-            raise DataError(f"{path}: no `text` or `messages` column; cannot train a tokenizer on it")
-        for row in frame.iter_rows(named=True):
-            messages = row.get("messages")
-            if messages:
-                yield from (m["content"] for m in messages if m.get("content"))
-            elif row.get("text"):
-                yield row["text"]
+    The folder is read (and checked) on the call, not on the first iteration, so bad input fails early."""
+    from training.data import iter_texts, read_dataset
+
+    ds = read_dataset(data_dir)
+    if "text" not in ds.column_names and "messages" not in ds.column_names:
+        raise DataError(f"{data_dir}: no `text` or `messages` column (found {', '.join(ds.column_names)}); "
+                        "cannot train a tokenizer on it")
+    return iter_texts(ds)
 
 
 def main(argv: list[str]) -> int:

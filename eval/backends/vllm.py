@@ -29,13 +29,20 @@ class VLLMBackend(ChatPrompts):
                             max_model_len=max_model_len, max_num_seqs=batch_size, **engine_kw)
         self.tokenizer = self.llm.get_tokenizer()
         self.use_chat = bool(getattr(self.tokenizer, "chat_template", None)) if chat_template is None else chat_template
+        # the engine's limit (config or --max-model-len); a prompt longer than it is rejected, failing the run
+        self.context = getattr(getattr(self.llm.llm_engine, "model_config", None), "max_model_len", None) \
+            or max_model_len
         self.generated_tokens = 0
+        self.last_prompt_truncated = []
 
     def generate(self, prompts: list[str], max_new_tokens: int) -> list[str]:
         from vllm import SamplingParams
 
-        params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens, seed=self.seed)
-        outputs = self.llm.generate([self.format(p) for p in prompts], params, use_tqdm=self.progress)
+        # token ids, cut to fit the context exactly as the hf backend does, each with its own budget
+        fitted = self.encode(prompts, max_new_tokens)
+        params = [SamplingParams(temperature=0.0, max_tokens=budget, seed=self.seed) for _, budget in fitted]
+        outputs = self.llm.generate([{"prompt_token_ids": ids} for ids, _ in fitted], sampling_params=params,
+                                    use_tqdm=self.progress)
         self.generated_tokens += sum(len(o.outputs[0].token_ids) for o in outputs)
         return [o.outputs[0].text for o in outputs]
 
@@ -43,4 +50,4 @@ class VLLMBackend(ChatPrompts):
         import vllm
 
         return {"backend": self.name, "model": self.model, "vllm": vllm.__version__, "max_num_seqs": self.batch_size,
-                "chat_template": self.use_chat, "decoding": "greedy"}
+                "chat_template": self.use_chat, "max_model_len": self.context, "decoding": "greedy"}
