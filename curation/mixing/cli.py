@@ -53,13 +53,14 @@ def main(argv: list[str]) -> int:
     if args.dry_run:
         console.print("dry run: nothing written")
     elif manifest.get("submitted"):
-        console.print(f"submitted to Slurm; {manifest['output']['path']}/manifest.json appears when done")
+        console.print(f"submitted to Slurm; {manifest['output']['path']}/manifest.json appears when done",
+                      soft_wrap=True)
     elif manifest.get("reused"):
         out = manifest["output"]
         console.print(f"{out['path']} already holds this mixture ({out['documents']:,} documents, built "
-                      f"{manifest.get('created', '?')}); reused it. Pass --overwrite to rebuild")
+                      f"{manifest.get('created', '?')}); reused it. Pass --overwrite to rebuild", soft_wrap=True)
     else:
         out = manifest["output"]
         console.print(f"wrote {out['documents']:,} documents in {len(out['shards'])} shard(s) "
-                      f"({out['format']}) to {out['path']}")
+                      f"({out['format']}) to {out['path']}", soft_wrap=True)
     return 0
