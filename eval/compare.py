@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.report import domain_sort_key, load_run
-from tracemix.atomic import atomic_path, write_json, write_text
+from tracemix.atomic import write_json, write_text
 from tracemix.errors import DataError
+from tracemix.plots import pyplot, save_png
 from tracemix.provenance import file_hash, provenance
 
 
@@ -56,11 +57,7 @@ def render_table(table: dict[str, Any]) -> str:
 
 
 def plot_domains(table: dict[str, Any], path: str | Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     domains = [*table["domains"], "overall"]
     values = [*table["domains"].values(), table["overall"]]
     n_runs = len(table["runs"])
@@ -77,11 +74,7 @@ def plot_domains(table: dict[str, Any], path: str | Path) -> Path:
     ax.set_title("Zero-shot accuracy by domain")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=120)
 
 
 def compare(runs: list[str | Path], output: str | Path | None = None) -> dict[str, Any]:

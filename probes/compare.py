@@ -10,9 +10,10 @@ import numpy as np
 
 from probes import metrics as M
 from probes.counts import load_counts
-from probes.report import _plt, _table, save_figure
+from probes.report import _table, save_figure
 from tracemix.atomic import write_json, write_text
 from tracemix.errors import TracemixError
+from tracemix.plots import pyplot
 from tracemix.provenance import provenance
 
 
@@ -97,7 +98,7 @@ def compare_runs(run_a, run_b, output, *, lift_threshold: float = M.LIFT_THRESHO
 
 
 def _plot_displacement(result: dict, path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for d, values in result["displacement"].items():
         ax.plot(result["layers"], values, marker="o", label=d)

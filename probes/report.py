@@ -13,6 +13,7 @@ from probes import metrics as M
 from probes.counts import RoutingCounts
 from probes.summary import routing_rows, summarise
 from tracemix.atomic import atomic_path, write_json, write_text
+from tracemix.plots import pyplot, save_png
 from tracemix.provenance import provenance
 
 ROUTING_SCHEMA = pa.schema([("model", pa.string()), ("layer", pa.int32()), ("domain", pa.string()),
@@ -20,24 +21,13 @@ ROUTING_SCHEMA = pa.schema([("model", pa.string()), ("layer", pa.int32()), ("dom
                             ("n_tokens", pa.int64())])
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_figure(fig, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    _plt().close(fig)
+    save_png(fig, path, dpi=110, bbox_inches="tight")
 
 
 def plot_heatmaps(f: np.ndarray, layers: list[int], domains: list[str], folder: Path) -> list[str]:
     """One PNG per layer: domain x expert load f(l,d,e)."""
-    plt = _plt()
+    plt = pyplot()
     out = []
     for li, layer in enumerate(layers):
         fig, ax = plt.subplots(figsize=(max(4.0, 0.25 * f.shape[-1] + 2), 0.45 * len(domains) + 1.4))
@@ -53,7 +43,7 @@ def plot_heatmaps(f: np.ndarray, layers: list[int], domains: list[str], folder: 
 
 
 def plot_jsd(metrics: dict[str, Any], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     layers = [row["layer"] for row in metrics["per_layer"]]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for pair in metrics["summary"]["mean_jsd_by_pair"]:

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tracemix.atomic import atomic_path
+from tracemix.plots import pyplot, save_png
 
 
 def plot_loss(history: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
     """Write `path` (PNG) from records with `step`, `loss` and optionally `aux_loss`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if not history:
         raise ValueError("no logged losses to plot; lower `training.logging_steps`")
     steps = [r["step"] for r in history]
@@ -31,8 +27,4 @@ def plot_loss(history: list[dict[str, Any]], path: str | Path, title: str = "") 
         fig.legend(loc="upper right", bbox_to_anchor=(0.86, 0.9), fontsize=8)
     ax.set_title(title or "training loss")
     fig.subplots_adjust(left=0.12, right=0.86, bottom=0.14, top=0.9)  # fixed margins: tight_layout is slow
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_png(fig, path)

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from tracemix.atomic import atomic_path, write_text
+from tracemix.atomic import write_text
 from tracemix.domains import DOMAINS
+from tracemix.plots import pyplot, save_png
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -81,12 +82,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def _plot(rows, xs, xlabel, numeric, series: dict[str, list], title: str, ylabel: str, path: Path) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4))
+    fig, ax = pyplot().subplots(figsize=(6.4, 4))
     for name, ys in series.items():
         ax.plot(xs, [np.nan if y is None else y for y in ys], marker="o", label=name)
     if not numeric:
@@ -96,10 +92,7 @@ def _plot(rows, xs, xlabel, numeric, series: dict[str, list], title: str, ylabel
     if series:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return str(path)
+    return str(save_png(fig, path, dpi=110))
 
 
 def _series(rows, field: str) -> dict[str, list]:
