@@ -4,6 +4,7 @@ import pytest
 
 from eval import run_eval
 from eval.backends.hf import HFBackend, context_length, fit_to_context
+from tests.eval.conftest import save_tiny_llama
 from tracemix.errors import DataError
 
 
@@ -58,19 +59,8 @@ def test_folder_without_config_is_a_clear_error(tmp_path):
 @pytest.fixture(scope="module")
 def short_context_model_dir(tmp_path_factory, tiny_tokenizer_dir):
     """A tiny model that attends over only 64 positions, like small pretraining runs."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig
-
-    torch.manual_seed(0)
-    tok = AutoTokenizer.from_pretrained(str(tiny_tokenizer_dir))
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
-                         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                         bos_token_id=tok.bos_token_id)
-    out = tmp_path_factory.mktemp("short_context_model")
-    AutoModelForCausalLM.from_config(config).save_pretrained(str(out))
-    tok.save_pretrained(str(out))
-    return out
+    return save_tiny_llama(tmp_path_factory.mktemp("short_context_model"), tiny_tokenizer_dir,
+                           max_position_embeddings=64)
 
 
 @pytest.fixture
