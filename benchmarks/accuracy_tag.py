@@ -3,7 +3,7 @@
     python benchmarks/accuracy_tag.py [--demo-docs 4000] [--per-class 200] [--seed 0] [--epoch 25]
 
 Taggers:
-  heuristic              `curation.heuristic.HeuristicClassifier` (no training)
+  heuristic              `curation.classifiers.heuristic.HeuristicClassifier` (no training)
   fasttext-demo-gold     fastText trained on the gold labels of the demo corpus's train split
   fasttext-heuristic     fastText trained on heuristic labels of the demo train split plus the real dev texts
                          (their gold labels unused): the "label with a cheap tagger, distil" recipe
@@ -31,14 +31,14 @@ RESULTS = ROOT / "benchmarks" / "results" / "accuracy_tag.json"
 
 
 def _metrics(gold: list[str], pred: list[str]) -> dict:
-    from curation.fasttext_tagger import classification_metrics
+    from curation.classifiers.fasttext_tagger import classification_metrics
 
     return classification_metrics(gold, pred)
 
 
 def _train(records: list[dict], path: Path, epoch: int, seed: int):
     """A fastText model behind the classifier interface, trained on `{"id", "text", "label"}` records."""
-    from curation.fasttext_tagger import FastTextClassifier, train_fasttext
+    from curation.classifiers.fasttext_tagger import FastTextClassifier, train_fasttext
 
     train_fasttext(records, path, epoch=epoch, seed=seed, valid_fraction=0.0)
     return FastTextClassifier(path)
@@ -92,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from real_sample import RULES, build_real_sample
 
-    from curation.demo_data import iter_chats, iter_documents
-    from curation.fasttext_tagger import in_valid_split
-    from curation.heuristic import HeuristicClassifier
-    from curation.records import flatten_messages
+    from curation.demo.data import iter_chats, iter_documents
+    from curation.classifiers.fasttext_tagger import in_valid_split
+    from curation.classifiers.heuristic import HeuristicClassifier
+    from curation.tagging.records import flatten_messages
     from tracemix.atomic import write_json
     from tracemix.provenance import provenance
 

@@ -26,7 +26,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "bench_classifier.json"
 
 
 def macro_f1(gold: list[str], pred: list[str]) -> float:
-    from curation.fasttext_tagger import classification_metrics
+    from curation.classifiers.fasttext_tagger import classification_metrics
 
     return round(classification_metrics(gold, pred)["macro_f1"], 4)
 
@@ -38,9 +38,9 @@ def top(probs: dict[str, float]) -> str:
 def accuracy(work: Path, demo_docs: int, per_class: int) -> dict:
     from real_sample import build_real_sample
 
-    from curation.demo_data import iter_documents
-    from curation.fasttext_tagger import FastTextClassifier, train_fasttext
-    from curation.heuristic import HeuristicClassifier
+    from curation.demo.data import iter_documents
+    from curation.classifiers.fasttext_tagger import FastTextClassifier, train_fasttext
+    from curation.classifiers.heuristic import HeuristicClassifier
 
     demo = list(iter_documents(demo_docs, seed=0))
     t0 = time.perf_counter()
@@ -66,8 +66,8 @@ def accuracy(work: Path, demo_docs: int, per_class: int) -> dict:
 
 
 def speed(work: Path, n: int = 4000) -> dict:
-    from curation.demo_data import iter_documents
-    from curation.fasttext_tagger import FastTextClassifier
+    from curation.demo.data import iter_documents
+    from curation.classifiers.fasttext_tagger import FastTextClassifier
 
     texts = [d["text"] for d in iter_documents(n, seed=1)]
     mb = sum(len(t.encode()) for t in texts) / 1e6
@@ -85,7 +85,7 @@ def speed(work: Path, n: int = 4000) -> dict:
 
 
 def llm_labelling(work: Path, n: int) -> dict:
-    from curation.llm_label import LLMClassifier
+    from curation.classifiers.llm_label import LLMClassifier
     from tests.curation.openai_server import FakeOpenAIServer
 
     texts = [f"document {i} [label:{('general', 'math_text')[i % 2]} scaffold:{i % 4}]" for i in range(n)]

@@ -34,7 +34,7 @@ def build_corpus(path: Path, mb: float, seed: int = 0, n_unique: int = 4000) -> 
     """Demo documents, replicated with varied ids until the file holds `mb` megabytes."""
     from tqdm import tqdm
 
-    from curation.demo_data import iter_documents
+    from curation.demo.data import iter_documents
 
     base = [(d["id"], d["text"], d["label"]) for d in iter_documents(n_unique, seed)]
     target, written, n = int(mb * 1e6), 0, 0
@@ -59,8 +59,8 @@ def build_corpus(path: Path, mb: float, seed: int = 0, n_unique: int = 4000) -> 
 
 
 def train_model(path: Path) -> str:
-    from curation.demo_data import iter_documents
-    from curation.fasttext_tagger import train_fasttext
+    from curation.demo.data import iter_documents
+    from curation.classifiers.fasttext_tagger import train_fasttext
 
     records = [{"id": d["id"], "text": d["text"], "label": d["label"]} for d in iter_documents(3000, seed=11)]
     metrics = train_fasttext(records, path, epoch=10, dim=32)
@@ -113,7 +113,7 @@ def _measure(mode: str, input_file: str, output: str, model: str | None) -> dict
         start, cpu = time.perf_counter(), time.process_time()
         LocalPipelineExecutor(steps, tasks=1, workers=1, logging_dir=logs).run()
         return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
-    from curation.tag import run_tag
+    from curation.tagging.tag import run_tag
 
     classifier = "heuristic" if mode == "heuristic" else f"fasttext:{model}"
     start, cpu = time.perf_counter(), time.process_time()
@@ -141,9 +141,9 @@ def profile_heuristic(n_docs: int = 1000) -> dict:
     import pstats
     import re
 
-    import curation.heuristic as h
-    import curation.scaffold as sc
-    from curation.demo_data import iter_documents
+    import curation.classifiers.heuristic as h
+    import curation.classifiers.scaffold as sc
+    from curation.demo.data import iter_documents
 
     docs = [d["text"] for d in iter_documents(n_docs, seed=5)]
     mb = sum(len(t.encode()) for t in docs) / 1e6

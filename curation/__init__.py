@@ -4,10 +4,10 @@
 """
 
 _LAZY = {
-    "DomainTagger": "curation.tagger",
-    "NormaliseText": "curation.tagger",
-    "load_classifier": "curation.classify",
-    "run_tag": "curation.tag",
+    "DomainTagger": "curation.tagging.tagger",
+    "NormaliseText": "curation.tagging.tagger",
+    "load_classifier": "curation.classifiers.registry",
+    "run_tag": "curation.tagging.tag",
 }
 
 

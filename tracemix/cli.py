@@ -12,16 +12,16 @@ import sys
 
 # verb -> (module:function, one-line help). Order is the order of the flow.
 VERBS: dict[str, tuple[str, str]] = {
-    "demo-data": ("curation.demo_data:main", "write the embedded demo corpus (all four domains) as JSONL"),
-    "tag": ("curation.tag:main", "tag documents with domain and scaffold score (datatrove pipeline)"),
-    "stats": ("curation.stats:main", "print the per-domain table of a tagged folder"),
-    "classifier": ("curation.classifier_cli:main", "label a sample with an LLM / train a fastText tagger"),
+    "demo-data": ("curation.demo.data:main", "write the embedded demo corpus (all four domains) as JSONL"),
+    "tag": ("curation.tagging.tag:main", "tag documents with domain and scaffold score (datatrove pipeline)"),
+    "stats": ("curation.tagging.stats:main", "print the per-domain table of a tagged folder"),
+    "classifier": ("curation.classifiers.cli:main", "label a sample with an LLM / train a fastText tagger"),
     "mix": ("curation.mixing.cli:main", "build an exact, density-controlled mixture from a recipe"),
     "tokenizer": ("training.tokenizer:main", "train a byte-level BPE tokenizer with a chat template"),
     "train": ("training.cli:main", "fine-tune or pretrain a dense or MoE model on a mixture"),
     "eval": ("eval.cli:main", "zero-shot reasoning evaluation (hf | vllm | openai backends)"),
     "probe": ("probes.cli:main", "measure MoE routing by domain: specialization, JSD, competition"),
-    "ablate": ("tracemix.ablate.cli:main", "run mix -> train -> eval -> probe per variant and compare"),
+    "ablate": ("ablate.cli:main", "run mix -> train -> eval -> probe per variant and compare"),
 }
 
 

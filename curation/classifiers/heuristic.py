@@ -1,0 +1,368 @@
+"""`heuristic-v1`: a fast, explainable domain classifier (pure Python string methods and a few regexes).
+
+Features (`domain_features(text)`, all floats; "share" = fraction of non-empty lines outside fences):
+
+| feature            | meaning                                                                               |
+|--------------------|---------------------------------------------------------------------------------------|
+| `n_lines`          | non-empty lines                                                                       |
+| `code_share`       | lines that look like source code: a statement keyword at the start (`def`, `import`,  |
+|                    | `#include`, `function`, `let`, `fn`, `echo` ...), a block keyword ending in `:`/`{`,  |
+|                    | a line ending in `;` `{` `}` `):`, an assignment to a named target, a bare call        |
+| `fenced_share`     | lines inside Markdown fences (``` or ~~~), counted against all non-empty lines         |
+| `n_fences`         | number of fenced blocks                                                               |
+| `doc_code_share`   | reStructuredText literal blocks (after `::`, `.. code-block::`; not `.. math::`),      |
+|                    | doctest lines (`>>>`, `...`) and code lines of Markdown indented blocks (4+ spaces    |
+|                    | after a blank line that follows a paragraph line)                                     |
+| `indented_share`   | lines indented by 4+ spaces or a tab                                                  |
+| `comment_share`    | comment lines (`# `, `//`, `-- `, `/* ... */` blocks, `* `) and Perl POD blocks        |
+| `prose_share`      | lines of running text: 6+ words, 80% of them plain words, not code by the rules above |
+| `parses_python`    | 1.0 if the whole document parses with `ast` and defines, imports or assigns something  |
+| `shebang`          | 1.0 if the document starts with `#!`                                                  |
+| `brace_share`      | lines ending in `;`, `{` or `}` (C, JavaScript, Java, Rust, Go, shell; not LaTeX)     |
+| `latex_density`    | LaTeX per 100 words: `$...$` spans, `\\frac`-like commands, `\\[`, `.. math::`, `:math:` |
+| `symbol_density`   | arithmetic per 100 words: `3 + 4`, `12 = x`, `x^2`, unicode math symbols (`≤ ∑ π ...`) |
+| `equation_share`   | lines holding a relation (`=`, `≤`, `≥`, `\\le` ...) that are not code by the rules    |
+| `math_words`       | math vocabulary per 100 words (theorem, proof, solve, integer, derivative, how many ...) |
+| `code_words`       | programming vocabulary per 100 words (function, install, variable, API, pip ...)       |
+| `word_problem`     | 1.0 if the text asks for a quantity ("how many", "what is the total", "solve for" ...) |
+|                    | and holds 3+ numbers: a word problem needs neither LaTeX nor equations                 |
+
+Scoring (`_scores`): features are saturated to [0, 1] (for example `latex = min(1, latex_density / 3)`)
+and each domain gets a hand-set linear score; `predict` returns their softmax, so the four probabilities
+sum to 1 and the arg-max is the label. The weights were set by reading feature values on the generated
+demo corpus and on the development split of a real sample (`benchmarks/accuracy_tag.py`); the real
+test split is only reported, never tuned on. Throughput: one pass over the lines with `str` methods,
+plus a few regexes that scan at C speed; documents longer than `_SAMPLE_CHARS` are judged on evenly
+spaced windows, and `ast` parses at most a `_PARSE_WINDOW` prefix cut before a top-level statement.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import warnings
+
+from curation.classifiers.scaffold import score_from_features
+from curation.classifiers.scaffold import text_features as scaffold_text_features
+from tracemix.domains import DOMAINS
+
+NAME = "heuristic-v1"
+_PARSE_WINDOW = 24_000  # `ast` parses at most this prefix, cut before a top-level statement
+_SAMPLE_CHARS, _WINDOWS = 32_000, 4  # longer documents: 4 evenly spaced windows of 8,000 characters
+
+_CODE_PREFIXES = (
+    "def ", "class ", "import ", "#include", "#define", "#if", "#endif", "#else", "#pragma", "#undef", "#!",
+    "@", "elif ", "else:", "try:", "except", "finally:", "return ", "return;", "yield ", "raise ", "const ",
+    "let ", "var ", "function ", "function(", "export ", "public ", "private ", "protected ", "static ",
+    "fn ", "pub ", "struct ", "impl ", "package ", "func ", "typedef ", "self.", "this.", "echo ", "local ",
+    "await ", "async ", "assert ", "namespace ", "template<", "using ", "extern ", "enum ", "module.exports",
+    "require(", "print(", "printf(", "console.", "set -", "sub ", "my $", "foreach ", "unless ", "use ",
+    "if (", "for (", "while (", "switch (", "} ", "}", "{", "nonlocal ", "global ", "del ", "lambda ",
+    "SELECT ", "FROM ", "WHERE ", "CREATE ", "INSERT ", "UPDATE ", "DELETE ", "GROUP BY", "ORDER BY", "WITH ",
+    "JOIN ", "LEFT JOIN", "INNER JOIN", "ALTER ", "DROP ", "VALUES", "LIMIT ", "HAVING ",
+)
+_BLOCK_KEYWORDS = ("if ", "for ", "while ", "with ", "else", "try", "match ", "case ", "do", "then")
+_SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "break", "continue", "return",
+                          "};", "});", "end", "})", "]", "],", ")"})
+_POD_START = ("=pod", "=head", "=over", "=item", "=begin", "=for ", "=encoding", "=cut")
+_LIST_MARKERS = ("- ", "* ", "+ ", "|")
+_COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--", "-- ")
+# running text: 6+ words, the first starting with a letter, the rest plain words (digits allowed after)
+_PROSE = re.compile(r"(?:- |[\x22'(“*`])?[A-Za-z][A-Za-z'’,.;:!?)\x22”`*-]*(?: +[\x22'(“*`]?[\w'’,.;:!?()\x22”/%`*-]+){5,}$")
+_ASSIGN = re.compile(r"[\w.\[\]'\"]*[A-Za-z_][\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|<<|>>)?=(?!=)\s*\S")
+# `f(x) {` ending a line with no `#` on it: outside a triple-quoted string, a syntax error in Python
+_NOT_PYTHON = re.compile(r"(?m)^[^#\n]*\)[ \t]*\{[ \t]*$")
+_CALL = re.compile(r"[\w.]+\(.*\)\s*;?$")
+_LATEX_CMD = re.compile(r"\\[A-Za-z]")
+_RELATION_CHARS = ("=", "≤", "≥", "≈", "≠", "\\le", "\\ge", "\\approx")
+_CODE_MARKS = ("==", "!=", "+=", "-=", "->", "=>", "(self", "def ", "return", "import ", "print(", "\"", "'",
+               ";", "{", "}", "()")
+
+_FENCE = re.compile(r"(?ms)^[ \t]*(```|~~~)[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)")
+_NONEMPTY = re.compile(r"(?m)^[ \t]*\S")
+_RST_BLOCK = re.compile(r"(?m)^(?!\.\. math)[^\n]*::[ \t]*(?:\w[\w+-]*)?[ \t]*\n(?:[ \t]*\n)+((?:(?:[ \t]+\S[^\n]*)?\n)+)")
+_DOCTEST = re.compile(r"(?m)^[ \t]*(?:>>>|\.\.\.)[ \t]")
+_LATEX = re.compile(
+    r"\$\$|\\\[|\\\(|\$(?![\s({\x22])[^$\n\x22]{1,80}?(?<!\s)\$(?![\w{(])|\.\. math ?::|:math:`"
+    r"|\\(?:frac|dfrac|sum|prod|int|iint|oint|lim|sqrt|cdot|times|le|ge|leq|geq|neq|approx|equiv|infty"
+    r"|alpha|beta|gamma|delta|epsilon|varepsilon|theta|lambda|mu|sigma|pi|phi|omega|Gamma|Delta|Omega"
+    r"|partial|nabla|mathbb|mathrm|mathcal|binom|begin|end|left|right|quad|pmod|mod|log|ln|sin|cos"
+    r"|exp|in|subset|cup|cap|forall|exists|Rightarrow|implies|to|mapsto|ldots|cdots|text|overline|hat)\b"
+)
+# "-" only with spaces around it, so year ranges (1999-2004) and dates are not arithmetic
+_ARITH = re.compile(r"\d[ \t]*[+*/×÷^=][ \t]*[-\d(a-z]|\d[ \t]+-[ \t]+[\d(a-z]")
+_MATH_SYMBOLS = "≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→≠"
+# bytes -> lowercase ASCII letters, everything else a separator (one C call per document)
+_TOKENS = bytes(c if 97 <= c <= 122 else c + 32 if 65 <= c <= 90 else 32 for c in range(256))
+_MATH_VOCAB = frozenset(
+    b"theorem lemma proof prove proves corollary proposition equation equations solve solves solved solution "
+    b"solutions integer integers prime primes derivative derivatives integral integrals polynomial polynomials "
+    b"probability fraction fractions denominator numerator divisible remainder sum roots triangle angle angles "
+    b"radius perimeter factor factors factorise factorize multiply multiplied divide divides divided subtract "
+    b"subtracted total answer calculate compute evaluate simplify hence therefore thus suppose rational "
+    b"irrational matrix matrices vector vectors eigenvalue eigenvalues converges converge inequality hypotenuse "
+    b"cubic quadratic coefficient coefficients variance modulo gcd lcm mean average median percent percentage "
+    b"ratio formula identity infinite finite axiom induction convex differentiable continuous bounded".split()
+)
+_QUANTITY_QUESTIONS = ("how many", "how much", "how long", "how far", "what is the total", "what is the sum",
+                       "what is the probability", "what is the mean", "what is the average", "find the value",
+                       "calculate the", "compute the", "solve for")
+_QUESTION_WORDS = (b" how ", b" what ", b" find ", b" calculate ", b" compute ", b" solve ")
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)?")
+_MATH_PHRASES = ("how many", "how much", "square root", "expected value")
+_CODE_VOCAB = frozenset(
+    b"code function functions method methods class variable variables install pip import module modules "
+    b"package library api python javascript java rust bash shell command commands script compile compiler "
+    b"runtime syntax debug error exception argument arguments parameter parameters returns string array list "
+    b"dict object instance loop repository github npm cli terminal output snippet example usage run runs call "
+    b"calls".split()
+)
+
+
+def _python_prefix(text: str) -> str:
+    """The text up to a top-level statement near `_PARSE_WINDOW`: parsing a prefix bounds the cost."""
+    if len(text) <= _PARSE_WINDOW:
+        return text
+    cut = max(text.rfind(f"\n{kw}", 0, _PARSE_WINDOW) for kw in ("def ", "class ", "@", "import ", "from "))
+    return text[:cut] if cut > 0 else text[:_PARSE_WINDOW]
+
+
+def _parses_python(text: str) -> float:
+    src = _python_prefix(text)
+    if _NOT_PYTHON.search(src) and '"""' not in src and "'''" not in src:
+        return 0.0  # C, Java, JavaScript, Go, Rust, shell functions: skip the parser's costly error path
+    try:
+        with warnings.catch_warnings():  # invalid escapes in the parsed text must not warn to the user
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return 0.0
+    # a lone string, expression or name list parses too; real modules define or assign something
+    real = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Assign,
+            ast.For, ast.While, ast.If, ast.With, ast.Try, ast.AugAssign, ast.AnnAssign)
+    return 1.0 if any(isinstance(node, real) for node in tree.body) else 0.0
+
+
+def _sample(text: str) -> str:
+    """Long documents are judged on `_WINDOWS` evenly spaced windows of whole lines (bounded cost)."""
+    if len(text) <= _SAMPLE_CHARS:
+        return text
+    size = _SAMPLE_CHARS // _WINDOWS
+    step = (len(text) - size) // (_WINDOWS - 1)
+    parts = []
+    for i in range(_WINDOWS):
+        start = i * step
+        if start:
+            start = text.find("\n", start) + 1 or start
+        end = text.rfind("\n", start, start + size)
+        parts.append(text[start:end if end > start else start + size])
+    return "\n".join(parts)
+
+
+def _is_code(ln: str) -> bool:
+    """`ln` is stripped and non-empty."""
+    last = ln[-1]
+    if ln.startswith(_CODE_PREFIXES) or ln in _SHELL_WORDS:
+        return not (ln[0] in "{}" and _LATEX_CMD.search(ln))
+    if last in ";{}":
+        return "\\" not in ln or last == ";"  # `\frac{a}{b}` ends in a brace but is LaTeX
+    if ln.endswith("):") or ln.endswith("; then") or ln.endswith("; do"):
+        return True
+    if last == ":" and ln.startswith(_BLOCK_KEYWORDS):
+        return True
+    if ln.startswith("from ") and " import " in ln:
+        return True
+    if "  #" in ln or " // " in ln or "/*" in ln:  # code followed by an inline comment
+        return True
+    if last == "," and ln[0] in "'\"0123456789[({-":  # a line of a data literal
+        return True
+    if "=" in ln and _ASSIGN.match(ln) and not _LATEX_CMD.search(ln):
+        return True
+    return last == ")" and "(" in ln and " " not in ln.split("(", 1)[0] and _CALL.match(ln) is not None
+
+
+def _line_stats(text: str) -> dict[str, int]:
+    n = code = prose = comment = brace = indented = equation = md_block = 0
+    in_block_comment = in_pod = False  # inside /* ... */ or POD, where prose lines are still comments
+    # Markdown indented code block: 4+ spaces after a blank line that follows a paragraph line; it counts
+    # only when most of its lines are code (licences indent quoted prose the same way)
+    after_paragraph = saw_blank = in_md_block = False
+    block_lines = block_code = 0
+    prose_match = _PROSE.match  # hot loop: bound once
+    for raw in text.split("\n"):
+        ln = raw.strip()
+        if not ln:
+            saw_blank = True
+            continue
+        n += 1
+        deep = raw[0] in " \t" and (raw.startswith("    ") or raw[0] == "\t")
+        indented += deep
+        in_md_block = deep and (in_md_block or (saw_blank and after_paragraph))
+        if not in_md_block and block_lines:
+            md_block += block_lines if 2 * block_code >= block_lines else 0
+            block_lines = block_code = 0
+        saw_blank = False
+        if in_pod or (ln[0] == "=" and ln.startswith(_POD_START) and not deep):
+            in_pod = not ln.startswith("=cut")  # Perl's embedded documentation, up to `=cut`
+            comment += 1
+            continue
+        if in_block_comment or ln.startswith(_COMMENT_PREFIXES):
+            comment += 1
+            if ln.startswith("/*") or in_block_comment:
+                in_block_comment = "*/" not in ln
+            after_paragraph = False
+            continue
+        if ln[-1] in ";{}" and (ln[-1] == ";" or "\\" not in ln):
+            brace += 1
+        is_code = _is_code(ln)
+        if is_code:
+            code += 1
+        elif prose_match(ln) is not None:
+            prose += 1
+        if in_md_block:
+            block_lines += 1
+            block_code += is_code
+        # a paragraph line: not indented, not code, not a list item
+        after_paragraph = not (deep or is_code or ln.startswith(_LIST_MARKERS) or ln[0].isdigit())
+        if ("=" in ln or not ln.isascii() or "\\" in ln) and any(map(ln.__contains__, _RELATION_CHARS)) \
+                and not any(map(ln.__contains__, _CODE_MARKS)):
+            equation += 1
+    md_block += block_lines if block_lines and 2 * block_code >= block_lines else 0
+    return {"n": n, "code": code, "prose": prose, "comment": comment, "brace": brace, "indented": indented,
+            "equation": equation, "md_block": md_block}
+
+
+def _word_problem(text: str, padded: bytes, lower: str | None) -> float:
+    """1.0 when the text asks for a quantity ("how many", "what is the total") and holds 3+ numbers."""
+    if not any(map(padded.__contains__, _QUESTION_WORDS)):
+        return 0.0
+    lower = text.lower() if lower is None else lower
+    if not any(map(lower.__contains__, _QUANTITY_QUESTIONS)):
+        return 0.0
+    return 1.0 if len(_NUMBER.findall(text, 0, 20_000)) >= 3 else 0.0
+
+
+def _word_stats(text: str, lower: str | None) -> tuple[int, int, int, bytes]:
+    # letters only, space-padded: a word `w` occurs iff b" w " is a substring (one C scan, no Counter)
+    letters = text.encode("utf-8", "replace").translate(_TOKENS)
+    tokens = letters.split()
+    padded = b" " + letters + b" "
+    math_n = sum(map(_MATH_VOCAB.__contains__, tokens))
+    if b" how " in padded or b" square " in padded or b" expected " in padded:
+        lower = text.lower() if lower is None else lower
+        math_n += sum(map(lower.count, _MATH_PHRASES))
+    code_n = sum(map(_CODE_VOCAB.__contains__, tokens))
+    return max(1, len(tokens)), math_n, code_n, padded
+
+
+def domain_features(text: str) -> dict[str, float]:
+    """The explainable features of `text` (see the module docstring)."""
+    return _domain_features(text, None)
+
+
+def _domain_features(text: str, lower: str | None) -> dict[str, float]:
+    """`lower`: `text.lower()` when the caller has it already (shared with the scaffold score)."""
+    full, text = text, _sample(text)
+    if text is not full:
+        lower = None  # judged on windows: their own lower-case text
+    fenced_lines = n_fences = 0
+    outside = text
+    if "```" in text or "~~~" in text:
+        blocks = [m.group(0) for m in _FENCE.finditer(text)]
+        n_fences = len(blocks)
+        fenced_lines = sum(len(_NONEMPTY.findall(b)) for b in blocks)
+        outside = _FENCE.sub("\n", text) if blocks else text
+    lines = _line_stats(outside)
+    denom = max(1, lines["n"] + fenced_lines)
+    doc_code = lines["md_block"]
+    if "::" in outside:
+        doc_code += sum(len(_NONEMPTY.findall(block)) for block in _RST_BLOCK.findall(outside))
+    if ">>>" in outside:
+        doc_code += len(_DOCTEST.findall(outside))
+    words, math_n, code_n, padded = _word_stats(text, lower)
+    latex = len(_LATEX.findall(text)) if ("\\" in text or "$" in text or "math:" in text) else 0
+    symbols = len(_ARITH.findall(text)) + text.count("^")
+    if not text.isascii():
+        symbols += sum(map(text.count, _MATH_SYMBOLS))
+    code_share = lines["code"] / denom
+    return {
+        "n_lines": float(lines["n"] + fenced_lines),
+        "code_share": code_share,
+        "fenced_share": fenced_lines / denom,
+        "n_fences": float(n_fences),
+        "doc_code_share": min(1.0, doc_code / denom),
+        "indented_share": lines["indented"] / denom,
+        "comment_share": lines["comment"] / denom,
+        "prose_share": lines["prose"] / denom,
+        "parses_python": _parses_python(full) if code_share >= 0.2 and not n_fences else 0.0,
+        "shebang": 1.0 if text.lstrip().startswith("#!") else 0.0,
+        "brace_share": lines["brace"] / denom,
+        "latex_density": 100.0 * latex / words,
+        "symbol_density": 100.0 * symbols / words,
+        "equation_share": lines["equation"] / denom,
+        "math_words": 100.0 * math_n / words,
+        "code_words": 100.0 * code_n / words,
+        "word_problem": _word_problem(text, padded, lower),
+    }
+
+
+def _clip(x: float) -> float:
+    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+
+
+def _scores(f: dict[str, float]) -> dict[str, float]:
+    """Hand-set linear scores per domain over saturated features; larger means more likely."""
+    code = _clip(f["code_share"] + 0.5 * f["brace_share"] + 0.5 * f["comment_share"])
+    blocks = _clip(f["fenced_share"] + f["doc_code_share"])
+    has_blocks = 1.0 if f["n_fences"] > 0 or f["doc_code_share"] > 0.03 else 0.0
+    prose = f["prose_share"]
+    latex = _clip(f["latex_density"] / 3.0)
+    symbols = _clip(f["symbol_density"] / 6.0)
+    equations = _clip(f["equation_share"] * 5.0)
+    mathw = _clip((f["math_words"] - 0.5) / 3.0)
+    codew = _clip(f["code_words"] / 5.0)
+    parses, shebang = f["parses_python"], f["shebang"]
+    pure = 5.0 * code + 2.0 * parses + 2.0 * shebang - 5.0 * prose - 4.0 * blocks - 0.5
+    code_text = (2.5 * has_blocks + 2.0 * blocks + 3.0 * min(code + blocks, 2.0 * prose)
+                 + 1.0 * codew * _clip(3.0 * (code + blocks)) - 1.5 * parses - 1.0)
+    problem = f["word_problem"]
+    math_text = (3.0 * latex + 1.5 * symbols + 2.0 * equations + 3.0 * mathw + 2.0 * problem - 3.0 * code
+                 - 1.5 * blocks - 2.0 * parses - 1.0)
+    general = 3.0 * prose - 3.0 * code - 2.0 * latex - 2.0 * mathw - 1.0 * problem - 2.0 * has_blocks
+    return {"pure_code": pure, "code_text": code_text, "math_text": math_text, "general": general}
+
+
+def _softmax(scores: dict[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exp = {k: math.exp(v - top) for k, v in scores.items()}
+    total = sum(exp.values())
+    return {k: exp[k] / total for k in DOMAINS}
+
+
+class HeuristicClassifier:
+    """Explainable four-domain classifier: `predict(text)` -> probability per domain (sums to 1)."""
+
+    name = NAME
+
+    def predict(self, text: str) -> dict[str, float]:
+        if not text or not text.strip():
+            return {d: (1.0 if d == "general" else 0.0) for d in DOMAINS}
+        return _softmax(_scores(domain_features(text)))
+
+    def predict_with_scaffold(self, text: str) -> tuple[dict[str, float], float]:
+        """`(predict(text), scaffold_score(text))` in one call that shares the work both need."""
+        if not text or not text.strip():
+            return self.predict(text), 0.0
+        lower = text.lower()
+        probs = _softmax(_scores(_domain_features(text, lower)))
+        return probs, score_from_features(scaffold_text_features(text, lower))
+
+    def label(self, text: str) -> str:
+        probs = self.predict(text)
+        return max(probs, key=probs.__getitem__)
+
+    def explain(self, text: str) -> dict[str, dict[str, float]]:
+        """Features and per-domain linear scores, for debugging a label."""
+        feats = domain_features(text)
+        return {"features": feats, "scores": _scores(feats)}

@@ -1,0 +1,335 @@
+"""`tracemix tag`: read -> normalise -> DomainTagger -> Parquet, run by a datatrove executor.
+
+    tracemix tag --input data/demo --output data/tagged/demo [--classifier heuristic|fasttext:M.bin|llm]
+
+Everything is checked before any work starts (input, text key, classifier, model file, tokenizer). A rerun
+of the same command resumes: datatrove skips the tasks recorded in `DIR/logs/completions/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from datatrove.pipeline.writers.parquet import ParquetWriter
+
+from curation.classifiers.registry import DEFAULT_CLASSIFIER, check_spec, load_classifier
+from curation.tagging.readers import DEFAULT_MAX_DOC_BYTES, RecordReader, resolve_input
+from curation.tagging.tagger import DomainTagger, NormaliseText
+from tracemix.domains import DOMAINS
+from tracemix.errors import DataError, RecipeError
+
+EXECUTORS = ("local", "slurm", "ray")
+# the settings that change the rows; a resumed run must match them
+_RESUME_KEYS = (
+    "input",
+    "input_files",
+    "classifier",
+    "tagger",
+    "tokenizer",
+    "text_key",
+    "tasks",
+    "limit",
+    "max_doc_bytes",
+)
+
+
+def tagged_schema(with_tokens: bool):
+    """The tagged-folder columns (the data contract); `messages` is null for documents that are not chats."""
+    import pyarrow as pa
+
+    fields = [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("source", pa.string()),
+        ("domain", pa.string()),
+        ("domain_scores", pa.struct([(d, pa.float64()) for d in DOMAINS])),
+        ("scaffold_score", pa.float64()),
+        ("n_bytes", pa.int64()),
+    ]
+    if with_tokens:
+        fields.append(("n_tokens", pa.int64()))
+    fields += [
+        ("tagger", pa.string()),
+        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+    ]
+    return pa.schema(fields)
+
+
+class TaggedParquetWriter(ParquetWriter):
+    """ParquetWriter whose adapter emits exactly the tagged columns, with a fixed schema across shards."""
+
+    name = "📒 tagged parquet"
+
+    def __init__(self, output_folder, with_tokens: bool = False, **kwargs):
+        kwargs.setdefault("output_filename", "${rank}.parquet")
+        kwargs.setdefault("max_file_size", -1)  # one shard per task: 00000.parquet, 00001.parquet, ...
+        super().__init__(output_folder, schema=tagged_schema(with_tokens), **kwargs)
+        self.with_tokens = with_tokens
+
+    def _default_adapter(self, document) -> dict:
+        md = document.metadata
+        row = {
+            "id": document.id,
+            "text": document.text,
+            "source": md.get("source"),
+            "domain": md["domain"],
+            "domain_scores": md["domain_scores"],
+            "scaffold_score": md["scaffold_score"],
+            "n_bytes": md["n_bytes"],
+            "tagger": md["tagger"],
+            "messages": md.get("messages"),
+        }
+        if self.with_tokens:
+            row["n_tokens"] = md["n_tokens"]
+        return row
+
+
+def _check_tokenizer(name: str) -> None:
+    from transformers import AutoTokenizer
+
+    try:
+        AutoTokenizer.from_pretrained(name)
+    except Exception as err:  # noqa: BLE001 - any load failure is the same user error
+        raise DataError(
+            f"cannot load tokenizer '{name}': {str(err).rstrip('.')}. Pass a local tokenizer folder or a Hub id "
+            "that is cached or reachable."
+        ) from err
+
+
+def _check_resume(output: Path, config: dict) -> None:
+    """A folder tagged with other settings must not be mixed with a new run's shards."""
+    import json
+
+    from tracemix.atomic import write_json
+
+    path = output / "logs" / "tag_config.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        diff = [k for k in _RESUME_KEYS if old.get(k) != config.get(k)]
+        if diff:
+            changes = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in diff)
+            raise DataError(
+                f"{output} was tagged with other settings ({changes}); resuming would mix them. "
+                "Use a new --output folder, or delete this one to start over."
+            )
+    write_json(path, config)
+
+
+def _activate_script() -> str | None:
+    """This interpreter's venv activation script, so Slurm jobs run with the same packages."""
+    script = Path(sys.prefix) / "bin" / "activate"
+    return str(script) if script.exists() else None
+
+
+def build_executor(
+    pipeline: list, executor: str, output: Path, tasks: int, workers: int, slurm: dict[str, Any] | None = None
+):
+    logging_dir = str(output / "logs")
+    if executor == "local":
+        from datatrove.executor import LocalPipelineExecutor
+
+        return LocalPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir)
+    if executor == "slurm":
+        from datatrove.executor import SlurmPipelineExecutor
+
+        slurm = slurm or {}
+        if not slurm.get("partition"):
+            raise RecipeError("--executor slurm needs --slurm-partition")
+        return SlurmPipelineExecutor(
+            pipeline,
+            tasks=tasks,
+            workers=workers,
+            logging_dir=logging_dir,
+            partition=slurm["partition"],
+            time=slurm.get("time", "04:00:00"),
+            job_name="tracemix-tag",
+            venv_path=slurm.get("venv_path") or _activate_script(),
+            cpus_per_task=slurm.get("cpus_per_task", 1),
+        )
+    import ray
+    from datatrove.executor.ray import RayPipelineExecutor
+
+    if not ray.is_initialized():
+        ray.init()  # joins RAY_ADDRESS when set, otherwise starts a local cluster
+    return RayPipelineExecutor(
+        pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir, mem_per_cpu_gb=1
+    )
+
+
+def run_tag(
+    input: str,
+    output: str | Path,
+    classifier: Any = DEFAULT_CLASSIFIER,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    tokenizer: str | None = None,
+    text_key: str = "text",
+    tasks: int = 1,
+    workers: int = 1,
+    executor: str = "local",
+    slurm: dict[str, Any] | None = None,
+    limit: int = -1,
+    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+    progress: bool = True,
+    quiet: bool = False,
+) -> dict[str, Any] | None:
+    """Tag `input` into the Parquet folder `output`; returns the stats (None when Slurm runs it later).
+
+    `limit` caps documents per task. The classifier is a `curation.classifiers.registry` spec.
+    """
+    from tracemix.atomic import write_json
+    from tracemix.provenance import config_hash, file_hash, provenance
+
+    # --- validate everything before any work
+    if executor not in EXECUTORS:
+        raise RecipeError(f"unknown executor '{executor}'; choose one of {', '.join(EXECUTORS)}")
+    if tasks < 1 or (workers < 1 and workers != -1):
+        raise RecipeError(f"--tasks must be >= 1 and --workers >= 1 (got tasks={tasks}, workers={workers})")
+    clf_kwargs = {"base_url": base_url, "model": model} if classifier == "llm" else {}
+    if isinstance(classifier, str):
+        check_spec(classifier, **clf_kwargs)
+        if classifier.startswith("fasttext:"):  # workers may run elsewhere: pin the model path
+            classifier = "fasttext:" + str(Path(classifier.split(":", 1)[1]).expanduser().resolve())
+    clf = load_classifier(classifier, **clf_kwargs)
+    spec = classifier if isinstance(classifier, str) else f"object:{clf.name}"
+    if tokenizer:
+        _check_tokenizer(tokenizer)
+    output = Path(output).expanduser().resolve()
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder")
+    reader = resolve_input(
+        input,
+        text_key=text_key,
+        limit=limit,
+        max_doc_bytes=max_doc_bytes,
+        bad_input_folder=str(output / "logs" / "bad_input"),
+    )
+    reader.doc_progress = progress
+    input_files = None
+    if isinstance(reader, RecordReader):  # files decide the task shards: a resumed run must see the same ones
+        listing = [(f, reader.data_folder.size(f)) for f in reader.list_input_files()]
+        input_files = {"n": len(listing), "sha256": config_hash(listing)}
+    if not input.startswith("hf:"):
+        input = str(Path(input).expanduser().resolve())
+    config = {
+        "input": input,
+        "input_files": input_files,
+        "classifier": spec,
+        "tagger": clf.name,
+        "tokenizer": tokenizer,
+        "text_key": text_key,
+        "tasks": tasks,
+        "limit": limit,
+        "max_doc_bytes": max_doc_bytes,
+        "executor": executor,
+        "workers": workers,
+    }
+    output.mkdir(parents=True, exist_ok=True)
+    _check_resume(output, config)
+
+    pipeline = [
+        reader,
+        NormaliseText(),
+        DomainTagger(classifier, classifier_kwargs=clf_kwargs, tokenizer=tokenizer),
+        TaggedParquetWriter(str(output), with_tokens=bool(tokenizer)),
+    ]
+    build_executor(pipeline, executor, output, tasks, workers, slurm).run()
+
+    parents = {}
+    if spec.startswith("fasttext:"):
+        parents["classifier_model"] = file_hash(spec.split(":", 1)[1])
+    manifest = {
+        "kind": "tagged",
+        "input": input,
+        "classifier": spec,
+        "tagger": clf.name,
+        "tokenizer": tokenizer,
+        "columns": tagged_schema(bool(tokenizer)).names,
+        **provenance(config, parents),
+    }
+    if executor == "slurm":
+        write_json(output / "manifest.json", manifest)
+        if not quiet:
+            print(f"submitted to Slurm; when the jobs finish run `tracemix stats {output}` for the table")
+        return None
+    from curation.tagging.stats import print_stats, write_stats
+
+    stats = write_stats(output)
+    manifest |= {
+        "documents": stats["documents"],
+        "bytes": stats["bytes"],
+        "tokens": stats["tokens"],
+        "bad_input": stats["bad_input"]["counts"],
+    }
+    write_json(output / "manifest.json", manifest)
+    if not quiet:
+        print_stats(stats)
+    return stats
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tracemix tag",
+        description="Tag documents with their domain (pure_code, code_text, math_text, general) and a "
+        "scaffold score, as a datatrove pipeline. Rerun the same command to resume.",
+        epilog="example: tracemix tag --input data/demo --output data/tagged/demo --tokenizer gpt2",
+    )
+    p.add_argument(
+        "--input",
+        required=True,
+        help="file or folder of JSONL (.gz/.zst), Parquet, ShareGPT JSON or chat JSONL, "
+        "or hf:ORG/NAME[:CONFIG][:SPLIT]",
+    )
+    p.add_argument(
+        "--output", required=True, help="output folder (Parquet shards, stats.json, manifest.json)"
+    )
+    p.add_argument(
+        "--classifier",
+        default=DEFAULT_CLASSIFIER,
+        help="heuristic (default, no model needed) | fasttext:MODEL.bin | llm",
+    )
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint for --classifier llm")
+    p.add_argument("--model", help="model name for --classifier llm")
+    p.add_argument("--tokenizer", help="Hugging Face tokenizer (name or path) to count n_tokens")
+    p.add_argument("--text-key", default="text", help="field holding the text (default: text)")
+    p.add_argument("--tasks", type=int, default=1, help="number of datatrove tasks (input files are split)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="tasks run at once (-1: all; local and Ray executors)"
+    )
+    p.add_argument("--executor", default="local", choices=EXECUTORS)
+    p.add_argument("--slurm-partition", help="Slurm partition (with --executor slurm)")
+    p.add_argument("--slurm-time", default="04:00:00", help="Slurm time limit per task")
+    p.add_argument("--limit", type=int, default=-1, help="at most N documents per task (for a quick look)")
+    p.add_argument(
+        "--max-doc-bytes",
+        type=int,
+        default=DEFAULT_MAX_DOC_BYTES,
+        help="skip (and count) documents larger than this many UTF-8 bytes",
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run_tag(
+        args.input,
+        args.output,
+        args.classifier,
+        base_url=args.base_url,
+        model=args.model,
+        tokenizer=args.tokenizer,
+        text_key=args.text_key,
+        tasks=args.tasks,
+        workers=args.workers,
+        executor=args.executor,
+        slurm={"partition": args.slurm_partition, "time": args.slurm_time},
+        limit=args.limit,
+        max_doc_bytes=args.max_doc_bytes,
+        progress=not args.no_progress,
+    )
+    return 0
