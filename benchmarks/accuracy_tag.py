@@ -92,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from real_sample import RULES, build_real_sample
 
-    from curation.demo.data import iter_chats, iter_documents
     from curation.classifiers.fasttext_tagger import in_valid_split
     from curation.classifiers.heuristic import HeuristicClassifier
+    from curation.demo.data import iter_chats, iter_documents
     from curation.tagging.records import flatten_messages
     from tracemix.atomic import write_json
     from tracemix.provenance import provenance

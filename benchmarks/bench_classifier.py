@@ -38,9 +38,9 @@ def top(probs: dict[str, float]) -> str:
 def accuracy(work: Path, demo_docs: int, per_class: int) -> dict:
     from real_sample import build_real_sample
 
-    from curation.demo.data import iter_documents
     from curation.classifiers.fasttext_tagger import FastTextClassifier, train_fasttext
     from curation.classifiers.heuristic import HeuristicClassifier
+    from curation.demo.data import iter_documents
 
     demo = list(iter_documents(demo_docs, seed=0))
     t0 = time.perf_counter()
@@ -66,8 +66,8 @@ def accuracy(work: Path, demo_docs: int, per_class: int) -> dict:
 
 
 def speed(work: Path, n: int = 4000) -> dict:
-    from curation.demo.data import iter_documents
     from curation.classifiers.fasttext_tagger import FastTextClassifier
+    from curation.demo.data import iter_documents
 
     texts = [d["text"] for d in iter_documents(n, seed=1)]
     mb = sum(len(t.encode()) for t in texts) / 1e6

@@ -59,8 +59,8 @@ def build_corpus(path: Path, mb: float, seed: int = 0, n_unique: int = 4000) -> 
 
 
 def train_model(path: Path) -> str:
-    from curation.demo.data import iter_documents
     from curation.classifiers.fasttext_tagger import train_fasttext
+    from curation.demo.data import iter_documents
 
     records = [{"id": d["id"], "text": d["text"], "label": d["label"]} for d in iter_documents(3000, seed=11)]
     metrics = train_fasttext(records, path, epoch=10, dim=32)

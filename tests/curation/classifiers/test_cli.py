@@ -10,8 +10,8 @@ import pytest
 
 from curation.classifiers.cli import main
 from curation.classifiers.fasttext_tagger import FastTextClassifier
-from tests.curation.openai_server import FakeOpenAIServer
 from tests.curation.classifiers.test_fasttext_tagger import synthetic_corpus
+from tests.curation.openai_server import FakeOpenAIServer
 from tracemix.cli import main as tracemix_main
 from tracemix.errors import DataError, TracemixError
 

@@ -1,6 +1,12 @@
 import pytest
 
-from curation.tagging.records import BadInputLog, BadRecord, RecordsMixin, flatten_messages, normalise_messages
+from curation.tagging.records import (
+    BadInputLog,
+    BadRecord,
+    RecordsMixin,
+    flatten_messages,
+    normalise_messages,
+)
 
 
 def test_sharegpt_turns_become_chat_messages():
