@@ -1,0 +1,1 @@
+"""Replays of failure cases: every one must stay fixed."""
