@@ -39,7 +39,7 @@ def domain_loss(model, data, output: str | Path | None = None, *, tokenizer=None
     from tqdm.auto import tqdm
 
     from probes.data import iter_batches, read_documents
-    from probes.run import load_model, load_tokenizer
+    from tracemix.checkpoint import load_model, load_tokenizer
 
     docs = read_documents(data)
     held_out = _mixture_ids(exclude) if exclude else set()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -12,43 +11,8 @@ from probes.counts import RoutingCounts
 from probes.data import iter_batches, read_documents
 from probes.discover import discover_routers
 from probes.hooks import RouterHooks
+from tracemix.checkpoint import load_model, load_tokenizer, resolve_device
 from tracemix.errors import DataError, TracemixError
-
-
-def load_model(path: str | Path, device: str | None = None, device_map: str | None = None,
-               dtype: str = "auto"):
-    """An AutoModelForCausalLM in eval mode: on `device`, or spread by accelerate with `device_map`."""
-    from transformers import AutoModelForCausalLM
-
-    kwargs: dict[str, Any] = {"dtype": dtype}
-    if device_map:
-        kwargs["device_map"] = device_map
-    try:
-        model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
-    except OSError as err:
-        tried = "" if Path(path).exists() else " (no such local folder, so it was tried as a hub id)"
-        raise TracemixError(f"cannot load a model from '{path}'{tried}: {str(err).rstrip('.')}. Pass a checkpoint "
-                            "folder written by `tracemix train` or a hub id available offline.") from err
-    if not device_map:
-        model.to(resolve_device(device))
-    return model.eval()
-
-
-def resolve_device(device: str | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise TracemixError(f"--device {device} requested but no CUDA device is visible; use --device cpu.")
-    return torch.device(device)
-
-
-def load_tokenizer(source: str | Path):
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(str(source))
-    except (OSError, ValueError) as err:
-        raise TracemixError(f"cannot load a tokenizer from '{source}': {err}. Pass --tokenizer PATH.") from err
 
 
 def _parent_hash(path: str | Path) -> str:

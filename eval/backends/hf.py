@@ -5,25 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tracemix.errors import DataError
+from tracemix.checkpoint import load_checkpoint
 
 # Tokenizers without a real limit report a huge model_max_length (1e30 in transformers, 2**20 in ours).
 UNSET_MAX_LENGTH = 1_000_000
 
-
-
-def looks_like_path(model: str) -> bool:
-    return model.startswith((".", "/", "~")) or Path(model).expanduser().exists() or model.count("/") > 1
-
-
-def check_model_path(model: str) -> None:
-    """A local-looking model that does not exist is a typo, not a hub id: say so before loading anything."""
-    path = Path(model).expanduser()
-    if looks_like_path(model) and not path.exists():
-        raise DataError(f"model path '{model}' does not exist; pass a folder written by `tracemix train` "
-                        "(with config.json) or a Hugging Face hub id such as Qwen/Qwen2.5-0.5B-Instruct")
-    if path.is_dir() and not (path / "config.json").is_file():
-        raise DataError(f"{model}: no config.json; is this a Hugging Face model folder?")
 
 
 def context_length(config: Any, tokenizer: Any, override: int | None = None) -> int | None:
@@ -91,22 +77,11 @@ class HFBackend(ChatPrompts):
                  device: str | None = None, dtype: str | None = None, seed: int = 0,
                  progress: bool = True, max_model_len: int | None = None) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        check_model_path(model)
         self.model, self.batch_size, self.seed, self.progress = model, batch_size, seed, progress
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device == "cuda" else torch.float32)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
-            self.lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(self.device).eval()
-            if getattr(self.lm.config, "output_router_logits", False):
-                # MoE checkpoints saved mid-training keep this on; generation needs no aux loss, and
-                # computing it on cached decoding steps fails on a shape mismatch.
-                self.lm.config.output_router_logits = False
-        except (OSError, ValueError) as err:
-            where = "" if Path(model).expanduser().exists() else " (no such local folder, so it was tried as a hub id)"
-            raise DataError(f"cannot load model '{model}'{where}: {err}") from None
+        dtype = dtype or ("bfloat16" if self.device == "cuda" else "float32")
+        self.lm, self.tokenizer = load_checkpoint(model, device=self.device, dtype=dtype, padding_side="left")
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.use_chat = bool(self.tokenizer.chat_template) if chat_template is None else chat_template

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.backends.hf import ChatPrompts, check_model_path
+from eval.backends.hf import ChatPrompts
+from tracemix.checkpoint import check_model_path
 from tracemix.errors import TracemixError
 
 

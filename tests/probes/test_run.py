@@ -97,10 +97,3 @@ def test_domain_filter(tmp_path, planted_data, tiny_tokenizer):
         run_probe(planted_mixtral(ids_code, ids_math), folder, tmp_path / "q", tokenizer=tiny_tokenizer,
                   domains=["maths"], progress=False)
 
-
-def test_a_missing_model_folder_is_named_without_a_traceback(tmp_path):
-    from probes.run import load_model
-
-    with pytest.raises(TracemixError, match=r"no such local folder, so it was tried as a hub id\): .*[^.]\. Pass a "
-                       r"checkpoint folder"):
-        load_model(tmp_path / "runs" / "nope", device="cpu")
