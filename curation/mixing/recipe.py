@@ -73,6 +73,8 @@ class Recipe(_Strict):
     groups: dict[str, list[str]] = Field(default_factory=dict)
     mixture: dict[str, float] = Field(min_length=1)
     density: dict[str, Density] = Field(default_factory=dict)
+    # Parquet files (or folders of them) with an `id` column: documents never selected, e.g. a held-out set
+    exclude: list[str] = Field(default_factory=list)
     max_repeats: int = Field(default=1, ge=1)
     redistribute: Literal["none", "proportional"] = "none"
     seed: int = 0

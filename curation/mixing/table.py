@@ -1,5 +1,6 @@
 """The compact metadata table a mixture is planned from: one row per tagged document, no text.
 
+Documents whose id the recipe's `exclude` files list are dropped before anything is planned.
 Columns: `id, domain, scaffold_score, n_bytes, n_tokens (null unless tagged with the recipe's tokenizer),
 file (index into the source file list), row (row within that file), entry (mixture key), bucket, rank`.
 `rank` is the 64-bit hash of (seed, id) that orders every selection.
@@ -119,6 +120,9 @@ def load_table(recipe: Recipe) -> MixTable:
         raise DataError(f"{files[row['file']]}: id '{row['id']}' appears {row['n']} times across the sources "
                         f"({dup.height} duplicated ids); ids must be unique, e.g. list each tagged folder once")
 
+    excluded = excluded_ids(recipe)
+    if excluded:
+        frame = frame.filter(~pl.col("id").is_in(excluded))  # the supply below is what may be selected
     supply = _supply(frame, folders, owners)
     domain_entry = {d: key for key in recipe.mixture for d in recipe.entry_domains(key)}
     frame = frame.with_columns(pl.col("domain").replace_strict(domain_entry, default=None).alias("entry"))
@@ -132,6 +136,23 @@ def load_table(recipe: Recipe) -> MixTable:
     frame = frame.with_columns(pl.Series("rank", ranks, dtype=pl.UInt64))
     tokens_known = recipe.budget.unit == Unit.TOKENS and frame["n_tokens"].null_count() == 0
     return MixTable(frame, files, owners, supply, tokens_known)
+
+
+def excluded_ids(recipe: Recipe) -> list[str]:
+    """Ids listed by the recipe's `exclude` Parquet files (or folders of them); no mixture may contain them."""
+    import pyarrow.parquet as pq
+
+    ids: set[str] = set()
+    for i, raw in enumerate(recipe.exclude):
+        path = Path(raw).expanduser()
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        if not path.exists() or not files:
+            raise DataError(f"{recipe.file}: exclude[{i}]: '{raw}' is not a Parquet file or a folder of them")
+        for f in files:
+            if "id" not in pq.read_schema(f).names:
+                raise DataError(f"{recipe.file}: exclude[{i}]: {f} has no `id` column")
+            ids.update(str(x) for x in pq.read_table(f, columns=["id"]).column("id").to_pylist())
+    return sorted(ids)
 
 
 def _bucket_expr(recipe: Recipe) -> pl.Expr:

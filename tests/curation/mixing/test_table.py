@@ -58,3 +58,13 @@ def test_filter_on_source_column(tmp_path):
     assert load_table(r).frame.height == 40
     with pytest.raises(DataError, match=r"no documents with source in \['other'\]"):
         load_table(load_recipe(recipe_dict(src, filter={"source": ["other"]})))
+
+
+def test_excluded_ids_are_never_planned(tagged, tmp_path):
+    held = tmp_path / "heldout.parquet"
+    pq.write_table(pa.table({"id": ["doc-general-0", "doc-math_text-3"], "domain": ["general", "math_text"]}), held)
+    t = load_table(load_recipe(recipe_dict(tagged, exclude=[str(held)])))
+    assert not set(t.frame["id"]) & {"doc-general-0", "doc-math_text-3"}
+    assert t.supply[str(tagged.resolve())]["math_text"]["documents"] == 39
+    with pytest.raises(DataError, match=r"exclude\[0\]: '.*nope.parquet' is not a Parquet file"):
+        load_table(load_recipe(recipe_dict(tagged, exclude=[str(tmp_path / "nope.parquet")])))
