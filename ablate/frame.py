@@ -1,0 +1,126 @@
+"""One comparison frame per sweep: a held-out set carved before mixing and one tokenizer for every run.
+
+Without it a sweep manufactures effects: each variant held out "whatever it did not train on" (a different
+test set per variant) and trained its own tokenizer (a different unit of loss per variant). The frame fixes
+both before any variant runs:
+
+- **held-out set**: a document is held out when the hash of its id, `stable_hash(0, "heldout\\0" + id)`
+  scaled to [0, 1), falls below its domain's fraction (default `HELDOUT_FRACTION`). The split depends only
+  on the ids, not on any variant or seed; every variant's mixture excludes it (recipe key `exclude`), and
+  every held-out metric is measured on it. Written to `frame/heldout.parquet` (`id`, `domain`, `text`).
+- **tokenizer**: the one the training config names, or, when the config trains one (`tokenizer: {train:
+  ...}`), one trained once on the held-in source documents (the sources minus the held-out set) and cached
+  under `frame/tokenizer-KEY/`; every training run of the sweep is given that folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tracemix.errors import DataError
+from tracemix.provenance import config_hash, file_hash
+
+HELDOUT_FRACTION = 0.1  # of each domain's documents; enough documents to score, few taken from the mixtures
+_SALT = "heldout\x00"
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
+                    "merges.txt", "tokenizer.model")
+
+
+def heldout_score(doc_id: str) -> float:
+    """Position of a document in [0, 1) for the held-out split: a stable hash of its id alone."""
+    from curation.mixing.table import stable_hash
+
+    return stable_hash(0, _SALT + doc_id) / 2**64
+
+
+def _fractions(fraction: float | dict[str, float]) -> dict[str, float]:
+    from tracemix.domains import DOMAINS
+
+    if isinstance(fraction, int | float):
+        return dict.fromkeys(DOMAINS, float(fraction))
+    return {d: float(fraction.get(d, HELDOUT_FRACTION)) for d in DOMAINS}
+
+
+def _source_frame(sources: list[str], keep_sources: list[str] | None, columns: list[str]):
+    """id, domain (and the asked columns) of every document of the source folders, in a fixed order."""
+    import polars as pl
+
+    files = [f for s in sources for f in sorted(Path(s).expanduser().glob("*.parquet"))]
+    if not files:
+        raise DataError(f"no Parquet shards in {sources}; tag the sources first with `tracemix tag`")
+    parts = []
+    for f in files:
+        lf = pl.scan_parquet(f)
+        if keep_sources is not None:
+            lf = lf.filter(pl.col("source").is_in(keep_sources))
+        parts.append(lf.select([pl.col("id").cast(pl.String), pl.col("domain").cast(pl.String), *columns]))
+    return pl.concat(parts).collect()
+
+
+def carve_heldout(sources: list[str], out: Path, fraction: float | dict[str, float] = HELDOUT_FRACTION,
+                  keep_sources: list[str] | None = None) -> dict[str, Any]:
+    """Write `out` (Parquet: id, domain, text) with the held-out documents of `sources`; return its record.
+
+    `keep_sources` is the recipe's `filter.source` (only those documents can be mixed, so only they are split).
+    Idempotent: the same sources and fractions always give the same file and hash."""
+    import polars as pl
+
+    from tracemix.atomic import atomic_path
+
+    fractions = _fractions(fraction)
+    frame = _source_frame(sources, keep_sources, [pl.col("text")])
+    scores = pl.Series([heldout_score(i) for i in frame["id"].to_list()], dtype=pl.Float64)
+    limit = frame["domain"].replace_strict(fractions, default=0.0, return_dtype=pl.Float64)
+    held = frame.filter(scores < limit).sort("domain", "id")
+    if held.is_empty():
+        raise DataError(f"the held-out fraction {fraction} selects no document of {sources}; raise it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        held.write_parquet(tmp)
+    by_domain = dict(sorted(held.group_by("domain").len().iter_rows()))
+    return {"heldout_hash": file_hash(out), "heldout_documents": held.height, "heldout_by_domain": by_domain,
+            "heldout_fraction": {d: fractions[d] for d in by_domain}}
+
+
+def tokenizer_hash(path: str | Path) -> str:
+    """Identity of a tokenizer: the hashes of its files for a local folder, else the name it is loaded by."""
+    folder = Path(path).expanduser()
+    if folder.is_dir():
+        return config_hash({name: file_hash(folder / name) for name in _TOKENIZER_FILES if (folder / name).is_file()})
+    return config_hash({"name": str(path)})
+
+
+def frame_tokenizer(train_config: dict[str, Any], sources: list[str], keep_sources: list[str] | None,
+                    heldout: Path, cache: Path) -> str:
+    """The tokenizer every run of the sweep uses: the config's own, or one trained once on held-in data.
+
+    `train_config` is the resolved training config (`TrainConfig.model_dump()`); the trained tokenizer is
+    cached under `cache/tokenizer-KEY`, KEY hashing the training settings, the sources and the held-out set."""
+    spec = train_config.get("tokenizer")
+    if spec is None:
+        return str(train_config["model"]["from_pretrained"])
+    if isinstance(spec, str):
+        return spec
+    settings = spec["train"]
+    from ablate.stages import folder_fingerprint
+
+    key = config_hash({"train": settings, "sources": {s: folder_fingerprint(s) for s in sources},
+                       "filter": keep_sources, "heldout": file_hash(heldout)})[:16]
+    folder = cache / f"tokenizer-{key}"
+    if (folder / "tokenizer.json").is_file():
+        return str(folder)
+    import shutil
+
+    import polars as pl
+
+    from training.tokenizer import train_tokenizer
+
+    held = set(pl.read_parquet(heldout, columns=["id"])["id"].to_list())
+    docs = _source_frame(sources, keep_sources, [pl.col("text")])
+    texts = (t for i, t in zip(docs["id"].to_list(), docs["text"].to_list(), strict=True) if i not in held and t)
+    partial = cache / f".tokenizer-{key}.partial"  # renamed when complete: a crash leaves no half folder
+    shutil.rmtree(partial, ignore_errors=True)
+    train_tokenizer(texts, settings["vocab_size"], partial, settings["min_frequency"])
+    partial.rename(folder)
+    return str(folder)
