@@ -52,11 +52,12 @@ def corpus(n_docs: int, seed: int) -> list[str]:
 
 
 def write_mixture(root: Path, texts: list[str]) -> Path:
-    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     root.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame({"id": [f"b{i}" for i in range(len(texts))], "text": texts,
-                  "source": ["bench"] * len(texts)}).write_parquet(root / "00000.parquet")
+    table = pa.table({"id": [f"b{i}" for i in range(len(texts))], "text": texts, "source": ["bench"] * len(texts)})
+    pq.write_table(table, root / "00000.parquet")
     return root
 
 
@@ -129,6 +130,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=2, help="alternating runs per side; best one counts")
     parser.add_argument("--peak-tflops", type=float, help="peak FLOP/s of the GPU in TFLOP/s (for MFU)")
+    parser.add_argument("--output", default=str(RESULTS), help="where the result JSON goes")
     args = parser.parse_args()
 
     import torch
@@ -176,7 +178,7 @@ def main() -> int:
         "runs": {"tracemix": ours, "plain_trainer": plain},
         **provenance({k: v for k, v in vars(args).items()}),
     }
-    write_json(RESULTS, result)
+    write_json(args.output, result)
     print(json.dumps({k: result[k] for k in ("device", "tracemix_tokens_per_s", "plain_trainer_tokens_per_s",
                                              "ratio", "mfu")}, indent=1))
     print(f"tracemix train / plain Trainer tokens/s: {ratio:.3f}x (goal >= 0.95)")
