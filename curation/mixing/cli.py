@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from tracemix.config import parse_set_overrides
+from tracemix.executors import ExecutorSettings, add_executor_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,13 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write weights.json: achieved {domain: weight} (RegMix / olmix form)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe key before validation, e.g. --set density.math_text.share=0.25")
-    p.add_argument("--tasks", type=int, default=1, help="datatrove tasks (never changes the output)")
-    p.add_argument("--workers", type=int, default=1, help="tasks run at once")
-    p.add_argument("--executor", choices=["local", "slurm", "ray"], default="local",
-                   help="datatrove executor (ray: a running cluster or a local instance)")
-    p.add_argument("--partition", help="Slurm partition (with --executor slurm)")
-    p.add_argument("--time", default="4:00:00", help="Slurm time limit per job (default 4:00:00)")
     p.add_argument("--overwrite", action="store_true", help="replace a mixture built from another recipe")
+    add_executor_args(p, tasks_help="datatrove tasks (default 1; never changes the output)")
     return p
 
 
@@ -44,10 +40,9 @@ def main(argv: list[str]) -> int:
 
     args = build_parser().parse_args(argv)
     recipe = load_recipe(args.recipe, parse_set_overrides(args.set) or None)
-    slurm = {"time": args.time, **({"partition": args.partition} if args.partition else {})}
-    manifest = build_mixture(recipe, output=args.output, dry_run=args.dry_run, tasks=args.tasks,
-                             workers=args.workers, executor=args.executor, export_weights=args.export_weights,
-                             overwrite=args.overwrite, slurm=slurm)
+    executor = ExecutorSettings.from_args(args)
+    manifest = build_mixture(recipe, output=args.output, dry_run=args.dry_run, executor=executor,
+                             export_weights=args.export_weights, overwrite=args.overwrite)
     console = Console(width=max(Console().width, 110))
     console.print(plan_table(manifest))
     if args.dry_run:

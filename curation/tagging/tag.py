@@ -9,7 +9,6 @@ of the same command resumes: datatrove skips the tasks recorded in `DIR/logs/com
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,9 @@ from curation.classifiers.registry import DEFAULT_CLASSIFIER, check_spec, load_c
 from curation.tagging.readers import DEFAULT_MAX_DOC_BYTES, RecordReader, resolve_input
 from curation.tagging.tagger import DomainTagger, NormaliseText
 from tracemix.domains import DOMAINS
-from tracemix.errors import DataError, RecipeError
+from tracemix.errors import DataError
+from tracemix.executors import Executor, ExecutorSettings, add_executor_args, as_settings, build_executor
 
-EXECUTORS = ("local", "slurm", "ray")
 # the settings that change the rows; a resumed run must match them
 _RESUME_KEYS = (
     "input",
@@ -118,47 +117,6 @@ def _check_resume(output: Path, config: dict) -> None:
     write_json(path, config)
 
 
-def _activate_script() -> str | None:
-    """This interpreter's venv activation script, so Slurm jobs run with the same packages."""
-    script = Path(sys.prefix) / "bin" / "activate"
-    return str(script) if script.exists() else None
-
-
-def build_executor(
-    pipeline: list, executor: str, output: Path, tasks: int, workers: int, slurm: dict[str, Any] | None = None
-):
-    logging_dir = str(output / "logs")
-    if executor == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        return LocalPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir)
-    if executor == "slurm":
-        from datatrove.executor import SlurmPipelineExecutor
-
-        slurm = slurm or {}
-        if not slurm.get("partition"):
-            raise RecipeError("--executor slurm needs --slurm-partition")
-        return SlurmPipelineExecutor(
-            pipeline,
-            tasks=tasks,
-            workers=workers,
-            logging_dir=logging_dir,
-            partition=slurm["partition"],
-            time=slurm.get("time", "04:00:00"),
-            job_name="tracemix-tag",
-            venv_path=slurm.get("venv_path") or _activate_script(),
-            cpus_per_task=slurm.get("cpus_per_task", 1),
-        )
-    import ray
-    from datatrove.executor.ray import RayPipelineExecutor
-
-    if not ray.is_initialized():
-        ray.init()  # joins RAY_ADDRESS when set, otherwise starts a local cluster
-    return RayPipelineExecutor(
-        pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir, mem_per_cpu_gb=1
-    )
-
-
 def run_tag(
     input: str,
     output: str | Path,
@@ -168,10 +126,9 @@ def run_tag(
     model: str | None = None,
     tokenizer: str | None = None,
     text_key: str = "text",
-    tasks: int = 1,
-    workers: int = 1,
-    executor: str = "local",
-    slurm: dict[str, Any] | None = None,
+    tasks: int | None = None,
+    workers: int | None = None,
+    executor: str | Executor | ExecutorSettings = Executor.LOCAL,
     limit: int = -1,
     max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
     progress: bool = True,
@@ -179,16 +136,14 @@ def run_tag(
 ) -> dict[str, Any] | None:
     """Tag `input` into the Parquet folder `output`; returns the stats (None when Slurm runs it later).
 
-    `limit` caps documents per task. The classifier is a `curation.classifiers.registry` spec.
+    `limit` caps documents per task. The classifier is a `curation.classifiers.registry` spec. `executor`
+    is a name or `tracemix.executors.ExecutorSettings`; `tasks`/`workers`, when given, override its own.
     """
     from tracemix.atomic import write_json
     from tracemix.provenance import config_hash, file_hash, provenance
 
     # --- validate everything before any work
-    if executor not in EXECUTORS:
-        raise RecipeError(f"unknown executor '{executor}'; choose one of {', '.join(EXECUTORS)}")
-    if tasks < 1 or (workers < 1 and workers != -1):
-        raise RecipeError(f"--tasks must be >= 1 and --workers >= 1 (got tasks={tasks}, workers={workers})")
+    settings = as_settings(executor, tasks=tasks, workers=workers)
     clf_kwargs = {"base_url": base_url, "model": model} if classifier == "llm" else {}
     if isinstance(classifier, str):
         check_spec(classifier, **clf_kwargs)
@@ -222,11 +177,11 @@ def run_tag(
         "tagger": clf.name,
         "tokenizer": tokenizer,
         "text_key": text_key,
-        "tasks": tasks,
+        "tasks": settings.tasks,
         "limit": limit,
         "max_doc_bytes": max_doc_bytes,
-        "executor": executor,
-        "workers": workers,
+        "executor": settings.executor.value,
+        "workers": settings.workers,
     }
     output.mkdir(parents=True, exist_ok=True)
     _check_resume(output, config)
@@ -237,7 +192,7 @@ def run_tag(
         DomainTagger(classifier, classifier_kwargs=clf_kwargs, tokenizer=tokenizer),
         TaggedParquetWriter(str(output), with_tokens=bool(tokenizer)),
     ]
-    build_executor(pipeline, executor, output, tasks, workers, slurm).run()
+    build_executor(pipeline, settings, output / "logs", job_name="tracemix-tag").run()
 
     parents = {}
     if spec.startswith("fasttext:"):
@@ -251,7 +206,7 @@ def run_tag(
         "columns": tagged_schema(bool(tokenizer)).names,
         **provenance(config, parents),
     }
-    if executor == "slurm":
+    if settings.executor == Executor.SLURM:
         write_json(output / "manifest.json", manifest)
         if not quiet:
             print(f"submitted to Slurm; when the jobs finish run `tracemix stats {output}` for the table")
@@ -296,13 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name for --classifier llm")
     p.add_argument("--tokenizer", help="Hugging Face tokenizer (name or path) to count n_tokens")
     p.add_argument("--text-key", default="text", help="field holding the text (default: text)")
-    p.add_argument("--tasks", type=int, default=1, help="number of datatrove tasks (input files are split)")
-    p.add_argument(
-        "--workers", type=int, default=1, help="tasks run at once (-1: all; local and Ray executors)"
-    )
-    p.add_argument("--executor", default="local", choices=EXECUTORS)
-    p.add_argument("--slurm-partition", help="Slurm partition (with --executor slurm)")
-    p.add_argument("--slurm-time", default="04:00:00", help="Slurm time limit per task")
     p.add_argument("--limit", type=int, default=-1, help="at most N documents per task (for a quick look)")
     p.add_argument(
         "--max-doc-bytes",
@@ -311,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip (and count) documents larger than this many UTF-8 bytes",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_executor_args(p, tasks_help="datatrove tasks; input files are split among them (default 1)")
     return p
 
 
@@ -324,10 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         model=args.model,
         tokenizer=args.tokenizer,
         text_key=args.text_key,
-        tasks=args.tasks,
-        workers=args.workers,
-        executor=args.executor,
-        slurm={"partition": args.slurm_partition, "time": args.slurm_time},
+        executor=ExecutorSettings.from_args(args),
         limit=args.limit,
         max_doc_bytes=args.max_doc_bytes,
         progress=not args.no_progress,

@@ -107,15 +107,3 @@ def test_ray_executor_matches_local(tagged, tmp_path):
         ray.shutdown()
     assert read_mixture(tmp_path / "ray").equals(read_mixture(tmp_path / "local"))
     assert remote["entries"] == local["entries"]
-
-
-def test_slurm_executors_chain_the_three_stages(tmp_path):
-    from curation.mixing.write import FinalizeMixture, make_executor
-
-    first = make_executor("slurm", [FinalizeMixture("w", "o", "parquet")], 4, 2, str(tmp_path / "a"),
-                          job_name="mix-a", slurm={"partition": "cpu", "time": "1:00:00"})
-    second = make_executor("slurm", [FinalizeMixture("w", "o", "parquet")], 1, 1, str(tmp_path / "b"),
-                           depends=first, job_name="mix-b", slurm={"partition": "cpu"})
-    assert second.depends is first and first.world_size == 4 and first.partition == "cpu"
-    with pytest.raises(ValueError, match="unknown executor 'spark'"):
-        make_executor("spark", [], 1, 1, str(tmp_path / "c"))

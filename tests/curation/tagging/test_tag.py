@@ -81,22 +81,6 @@ def test_changed_input_files_are_not_resumed(tmp_path):
         run_tag(str(src), tmp_path / "out", quiet=True)
 
 
-def test_slurm_executor_is_configured_not_launched(tmp_path):
-    from datatrove.executor import SlurmPipelineExecutor
-
-    from curation.tagging.tag import build_executor
-    from tracemix.errors import RecipeError
-
-    ex = build_executor(
-        [], "slurm", tmp_path, tasks=8, workers=2, slurm={"partition": "cpu", "time": "01:00:00"}
-    )
-    assert isinstance(ex, SlurmPipelineExecutor)
-    assert (ex.tasks, ex.workers, ex.partition, ex.time) == (8, 2, "cpu", "01:00:00")
-    assert ex.venv_path is None or ex.venv_path.endswith("/bin/activate")  # jobs get this interpreter's venv
-    with pytest.raises(RecipeError, match="--slurm-partition"):
-        build_executor([], "slurm", tmp_path, tasks=1, workers=1, slurm={})
-
-
 class Flaky:
     """Fails on one document while a marker file exists: a task that dies half-way."""
 
@@ -187,7 +171,7 @@ def test_fasttext_classifier_end_to_end(demo, tmp_path):
     )
     assert stats["documents"] == 60
     assert _rows(tmp_path / "ft")["tagger"][0].startswith("fasttext:m:")
-    assert "classifier_model" in json.loads((tmp_path / "ft" / "manifest.json").read_text())["parents"]
+    assert [p["kind"] for p in json.loads((tmp_path / "ft" / "manifest.json").read_text())["parents"]] == ["raw", "classifier"]
 
 
 @pytest.mark.slow
