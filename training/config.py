@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tracemix.config import format_validation_error, key_hint, read_yaml_mapping
 from tracemix.errors import RecipeError
@@ -98,6 +98,12 @@ class ModelSection(_Strict):
         return self
 
 
+class ReportTo(StrEnum):
+    NONE = "none"
+    TENSORBOARD = "tensorboard"  # event files in OUTPUT/tensorboard/
+    WANDB = "wandb"  # needs `pip install wandb` and `wandb login` (or WANDB_API_KEY) on the machine
+
+
 class TrainingSection(_Strict):
     max_steps: int = -1  # -1: run `num_train_epochs` instead
     num_train_epochs: float = Field(1.0, gt=0)
@@ -118,6 +124,20 @@ class TrainingSection(_Strict):
     save_total_limit: int | None = Field(2, ge=1)
     dataloader_num_workers: int = Field(0, ge=0)
     token_metrics: bool = False  # log TRL's per-token entropy and accuracy (costs a fused-head pass)
+    # sft only: loss on assistant replies (and their end-of-turn token) only; false trains on whole chats
+    assistant_only_loss: bool = True
+    report_to: list[ReportTo] = Field(default_factory=lambda: [ReportTo.NONE])  # training logs also go there
+
+    @field_validator("report_to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _none_alone(self) -> TrainingSection:
+        if ReportTo.NONE in self.report_to and len(self.report_to) > 1:
+            raise ValueError("`report_to: none` cannot be combined with other targets")
+        return self
     extra: dict[str, Any] = Field(default_factory=dict)  # any other `trl.SFTConfig` argument
 
 

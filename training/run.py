@@ -113,7 +113,7 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
     from training.data import load_mixture
     from training.model import build_model, describe_model, lora_config
     from training.plots import plot_loss
-    from training.trainer import build_trainer, loss_history, sft_config
+    from training.trainer import build_trainer, loss_history, loss_token_share, sft_config
 
     cfg = resolve_config(config, data, output, max_steps, seed, overrides)
     if cfg.data is None:
@@ -158,6 +158,8 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
         "first_loss": history[0]["loss"], "train_loss": result.training_loss,
         "final_aux_loss": history[-1].get("aux_loss"), "resumed_from": ckpt,
         "tokens_seen": tokens, "train_runtime_s": round(runtime, 3),
+        "assistant_only_loss": cfg.objective == Objective.SFT and cfg.training.assistant_only_loss,
+        "loss_token_share": loss_token_share(trainer.train_dataset),
         "train_loop_s": result.metrics.get("train_runtime"),
         "model": model_info, "tokenizer": {"source": tok_source, "size": len(tokenizer)},
         "data": mixture,

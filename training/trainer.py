@@ -11,7 +11,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from training.config import Objective, Precision, TrainConfig
+from tracemix.errors import RecipeError
+from training.config import Objective, Precision, ReportTo, TrainConfig
 
 
 class MetricsLogCallback(TrainerCallback):
@@ -51,6 +52,27 @@ def router_aux_loss_coef(model_config) -> float | None:
     return 0.0 if hasattr(model_config, "router_aux_loss_coef") else None
 
 
+def _report_to(targets: list[ReportTo]) -> list[str]:
+    """Integrations for `TrainingArguments.report_to`; TensorBoard is added by `build_trainer` instead, so its
+    event files land in a fixed folder (OUTPUT/tensorboard/) rather than a timestamped one."""
+    import importlib.util
+
+    if ReportTo.WANDB in targets and importlib.util.find_spec("wandb") is None:
+        raise RecipeError("`training.report_to: wandb` needs the wandb package: `pip install wandb`, then "
+                          "`wandb login` (or set WANDB_API_KEY and WANDB_PROJECT in the environment)")
+    if ReportTo.TENSORBOARD in targets and importlib.util.find_spec("tensorboard") is None:
+        raise RecipeError("`training.report_to: tensorboard` needs the tensorboard package: `pip install tensorboard`")
+    return [t.value for t in targets if t not in (ReportTo.NONE, ReportTo.TENSORBOARD)] or ["none"]
+
+
+def tensorboard_callback(output_dir: str | Path):
+    from transformers.integrations import TensorBoardCallback
+
+    callback = TensorBoardCallback()
+    callback.logging_dir = str(Path(output_dir) / "tensorboard")
+    return callback
+
+
 def sft_config(cfg: TrainConfig, output_dir: str | Path, **extra: Any):
     """The `trl.SFTConfig` for this run; `extra` (e.g. `use_cpu=True`) wins over the config's `training.extra`.
 
@@ -74,11 +96,11 @@ def sft_config(cfg: TrainConfig, output_dir: str | Path, **extra: Any):
         # (`wrapped`: no token dropped, no padding, plain causal attention). `bfd_split` keeps documents
         # apart (padding-free, per-document attention), which pays off with flash attention on a GPU.
         "packing": (not sft) if t.packing is None else t.packing, "packing_strategy": "wrapped",
-        "assistant_only_loss": sft, "activation_checkpointing": t.gradient_checkpointing,
+        "assistant_only_loss": sft and t.assistant_only_loss, "activation_checkpointing": t.gradient_checkpointing,
         "logging_steps": t.logging_steps, "logging_first_step": True,
         "include_num_input_tokens_seen": "non_padding",
         "save_strategy": "steps", "save_steps": t.save_steps, "save_total_limit": t.save_total_limit,
-        "dataloader_num_workers": t.dataloader_num_workers, "report_to": "none",
+        "dataloader_num_workers": t.dataloader_num_workers, "report_to": _report_to(t.report_to),
         # Without a GPU, `use_cpu` makes torchrun / accelerate launch set up gloo DDP instead of N lone runs.
         "use_cpu": not torch.cuda.is_available(), "dataloader_pin_memory": torch.cuda.is_available(),
         **_precision(t.precision), **t.extra, **extra,
@@ -117,9 +139,41 @@ def build_trainer(cfg: TrainConfig, model, tokenizer, dataset, output_dir: str |
 
     args = args or sft_config(cfg, output_dir, **sft_overrides)
     args.router_aux_loss_coef = router_aux_loss_coef(model.config)
+    if args.assistant_only_loss and not _trl_can_mask(tokenizer):
+        from training.chat_spans import derive_assistant_masks
+
+        # Pre-tokenised rows with `assistant_masks`: TRL builds the labels from them and truncates.
+        dataset = derive_assistant_masks(dataset, tokenizer, args.max_length, where=str(cfg.data or cfg.name))
+        args.assistant_only_loss = False  # the masks are already in the data; TRL must not look for markers
     callbacks = [MetricsLogCallback(Path(output_dir) / "metrics.jsonl"), *(callbacks or [])]
+    if ReportTo.TENSORBOARD in cfg.training.report_to:
+        callbacks.append(tensorboard_callback(output_dir))
     return Trainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                    callbacks=callbacks, peft_config=peft_config)
+
+
+def _trl_can_mask(tokenizer) -> bool:
+    """TRL masks assistant turns itself when the template has `{% generation %}` markers or is one it patches."""
+    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
+
+    if has_generation_markers(tokenizer.chat_template):
+        return True
+    try:
+        return get_training_chat_template(tokenizer) is not None
+    except ValueError:  # an unknown template: derive the spans instead
+        return False
+
+
+def loss_token_share(dataset) -> float:
+    """Share of the trained tokens whose label counts in the loss (1.0 without masking)."""
+    if "labels" not in dataset.column_names:
+        return 1.0
+    counted = total = 0
+    for batch in dataset.select_columns(["labels"]).iter(batch_size=1024):
+        for labels in batch["labels"]:
+            total += len(labels)
+            counted += sum(1 for label in labels if label != -100)
+    return round(counted / total, 6) if total else 0.0
 
 
 def last_checkpoint(output_dir: str | Path) -> str | None:

@@ -77,3 +77,25 @@ def test_trl_token_metrics_path_gives_the_same_loss(tiny_tokenizer_dir, text_mix
     assert trl["final_loss"] == pytest.approx(fast["final_loss"], rel=1e-4)
     logged = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert "entropy" in logged[0] and "mean_token_accuracy" in logged[0] and "aux_loss" in logged[0]
+
+
+def test_tensorboard_gets_the_training_log(tiny_tokenizer_dir, text_mixture, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_training(tiny_config(tiny_tokenizer_dir, "llama", report_to="tensorboard"), data=text_mixture,
+                 output=tmp_path / "run", max_steps=3)
+    events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+    assert len(events) == 1
+    acc = EventAccumulator(str(events[0]))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("train/loss")] == [1, 2, 3]
+
+
+def test_report_to_is_validated(tiny_tokenizer_dir):
+    from tracemix.errors import RecipeError
+
+    assert sft_config(load_config(tiny_config(tiny_tokenizer_dir, "llama")), "/tmp/x").report_to == []
+    with pytest.raises(RecipeError, match="report_to.*cannot be combined"):
+        load_config(tiny_config(tiny_tokenizer_dir, "llama", report_to=["none", "wandb"]))
+    with pytest.raises(RecipeError, match="report_to"):
+        load_config(tiny_config(tiny_tokenizer_dir, "llama", report_to="mlflow"))
