@@ -12,24 +12,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ablate import stages as st
 from ablate.sweep import Sweep, load_sweep
 from tracemix.atomic import write_json
-from tracemix.errors import RecipeError
 from tracemix.provenance import file_hash, provenance
-
-
-def _default_data(sweep: Sweep, given: str | None) -> str:
-    if given:
-        return given
-    import yaml
-
-    sources = (yaml.safe_load(Path(sweep.recipe).read_text()) or {}).get("sources") or []
-    if not sources:
-        raise RecipeError(f"{sweep.recipe}: no `sources`; set `data:` in the sweep's probe / perplexity section")
-    return str(sources[0])
 
 
 def _variant_stages(sweep: Sweep, variant: dict[str, Any], cache: Path) -> list[tuple[st.Stage, dict, Any]]:
     """The stages of one variant with their inputs (what the cache key hashes) and how to run them."""
-    recipe_sources = _recipe_sources(sweep.recipe)
+    recipe_sources = sweep.recipe_sources()
     mix_in = {"recipe": st.config_hash_of_file(sweep.recipe), "overrides": variant["overrides"],
               "sources": {s: st.folder_fingerprint(s) for s in recipe_sources}}
     mix = st.stage(cache, "mix", mix_in)
@@ -43,45 +31,28 @@ def _variant_stages(sweep: Sweep, variant: dict[str, Any], cache: Path) -> list[
                                   sweep.seed, sweep.train.overrides)),
     ]
     if sweep.eval:
-        settings = sweep.eval.model_dump()
-        eval_in = {"stage": settings, "train": train.key}
+        eval_in = {"stage": sweep.eval.model_dump(mode="json"), "train": train.key}
         ev = st.stage(cache, "eval", eval_in)
-        plan.append((ev, eval_in, partial(st.run_evaluation, train.dir, settings, ev.dir)))
+        plan.append((ev, eval_in, partial(st.run_evaluation, train.dir, sweep.eval, ev.dir)))
     if sweep.perplexity:
-        data = _default_data(sweep, sweep.perplexity.data)
-        ppl_settings = sweep.perplexity.model_dump(exclude={"data"})
-        ppl_in = {"stage": ppl_settings, "data": st.folder_fingerprint(data), "train": train.key, "mix": mix.key}
-        ppl = st.stage(cache, "perplexity", ppl_in)
-        plan.append((ppl, ppl_in, partial(st.run_perplexity, train.dir, data, mix.dir, ppl_settings, ppl.dir)))
+        ppl = sweep.stage_settings("perplexity")
+        ppl_in = {"stage": ppl.model_dump(mode="json", exclude={"data", "exclude"}),
+                  "data": st.folder_fingerprint(ppl.data), "train": train.key, "mix": mix.key}
+        ppl_stage = st.stage(cache, "perplexity", ppl_in)
+        plan.append((ppl_stage, ppl_in, partial(st.run_perplexity, train.dir, ppl, mix.dir, ppl_stage.dir)))
     if sweep.probe:
-        data = _default_data(sweep, sweep.probe.data)
-        probe_settings = sweep.probe.model_dump(exclude={"data"})
-        probe_in = {"stage": probe_settings, "data": st.folder_fingerprint(data), "train": train.key}
+        probe = sweep.stage_settings("probe")
+        probe_in = {"stage": probe.model_dump(mode="json", exclude={"data"}),
+                    "data": [st.folder_fingerprint(d) for d in probe.folders()], "train": train.key}
         pr = st.stage(cache, "probe", probe_in)
-        plan.append((pr, probe_in, partial(st.run_probing, train.dir, data, probe_settings, pr.dir)))
+        plan.append((pr, probe_in, partial(st.run_probing, train.dir, probe, pr.dir)))
     return plan
 
 
 def _validate(sweep: Sweep) -> None:
-    """Every variant's recipe and the training config are checked before any stage runs."""
-    from curation.mixing import load_recipe
-    from training.config import load_config
-
-    for variant in sweep.variants():
-        try:
-            load_recipe(sweep.recipe, overrides=variant["overrides"])
-        except RecipeError as err:
-            raise RecipeError(f"variant {variant['name']}: {err}") from None
-    overrides = dict(sweep.train.overrides)
-    if sweep.train.max_steps:
-        overrides["training.max_steps"] = sweep.train.max_steps
-    load_config(sweep.train.config, overrides or None)
-
-
-def _recipe_sources(recipe: str) -> list[str]:
-    import yaml
-
-    return [str(s) for s in (yaml.safe_load(Path(recipe).read_text()) or {}).get("sources") or []]
+    """Every stage's settings, paths and task names, every variant's recipe and the training config are
+    checked before any stage runs."""
+    sweep.check()
 
 
 def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | None = None) -> dict[str, Any]:

@@ -12,19 +12,22 @@ import time
 from contextlib import redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracemix.atomic import write_json
+from tracemix.config import parse_yaml
 from tracemix.provenance import config_hash, file_hash
+
+if TYPE_CHECKING:
+    from eval.settings import EvalSettings, PerplexitySettings
+    from probes.settings import ProbeSettings
 
 MARKER = "stage.json"
 
 
 def config_hash_of_file(path: str | Path) -> str:
     """Hash of a config file's parsed content, so comments and formatting do not invalidate the cache."""
-    import yaml
-
-    return config_hash(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return config_hash(parse_yaml(Path(path).read_text(encoding="utf-8")))
 
 
 def folder_fingerprint(path: str | Path) -> str:
@@ -83,25 +86,18 @@ def run_train(config: str, data: Path, out: Path, max_steps: int | None, seed: i
     return {"path": str(out), "final_loss": manifest.get("final_loss")}
 
 
-def run_evaluation(model: Path, settings: dict[str, Any], out: Path) -> dict[str, Any]:
-    from eval import run_eval
-
-    kwargs = {k: v for k, v in settings.items() if v is not None}
-    run_eval(model=str(model), output=str(out), **kwargs)
+def run_evaluation(model: Path, settings: EvalSettings, out: Path) -> dict[str, Any]:
+    settings.run(model, out)
     return {"path": str(out)}
 
 
-def run_perplexity(model: Path, data: str, exclude: Path, settings: dict[str, Any], out: Path) -> dict[str, Any]:
-    from eval.perplexity import domain_loss
-
-    result = domain_loss(str(model), data, out, exclude=exclude, **settings)
+def run_perplexity(model: Path, settings: PerplexitySettings, exclude: Path, out: Path) -> dict[str, Any]:
+    result = settings.model_copy(update={"exclude": str(exclude)}).run(model, out)
     return {"path": str(out), "mean_loss": result["mean_loss"]}
 
 
-def run_probing(model: Path, data: str, settings: dict[str, Any], out: Path) -> dict[str, Any]:
-    from probes import run_probe
-
-    run_probe(model=str(model), data=data, output=str(out), **settings)
+def run_probing(model: Path, settings: ProbeSettings, out: Path) -> dict[str, Any]:
+    settings.run(model, out)
     return {"path": str(out)}
 
 

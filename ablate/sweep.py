@@ -1,4 +1,4 @@
-"""Sweep files: a base mixture recipe, axes to vary, and the train / eval / probe settings.
+"""Sweep files: a base mixture recipe, axes to vary, and the train / eval / perplexity / probe settings.
 
 ```yaml
 # tracemix ablate recipes/ablations/demo.yaml --output runs/demo
@@ -10,12 +10,14 @@ axes:                                         # grid over axes; each axis sets o
   #   mixture.coding: [0.0, 0.5, 1.0]
   #   mixture.other: [1.0, 0.5, 0.0]
 train: {config: recipes/train/tiny_moe.yaml, max_steps: 30, overrides: {}}
-eval: {tasks: symbolic, backend: hf, limit: 20, batch_size: 16, max_new_tokens: 24}
-perplexity: {data: data/tagged/demo, max_tokens_per_domain: 8000}           # optional: held-out loss by domain
-probe: {data: data/tagged/demo, max_tokens_per_domain: 4000, seq_len: 128}   # optional
+eval: {tasks: symbolic, backend: hf, limit: 20, batch_size: 16, max_new_tokens: 24}       # EvalSettings
+perplexity: {data: data/tagged/demo, max_tokens_per_domain: 8000}   # optional: PerplexitySettings
+probe: {data: data/tagged/demo, max_tokens_per_domain: 4000, seq_len: 128}   # optional: ProbeSettings
 seed: 1234
 ```
-Relative paths resolve against the current directory, like every other tracemix command.
+The stage sections are the areas' own settings objects (`eval.settings`, `probes.settings`): the same keys,
+defaults and checks as `tracemix eval` / `tracemix probe`. Relative paths resolve against the current
+directory, like every other tracemix command.
 """
 
 from __future__ import annotations
@@ -24,54 +26,41 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
-from tracemix.config import format_validation_error, read_yaml_mapping
+from eval.settings import EvalSettings, PerplexitySettings
+from probes.settings import ProbeSettings
+from tracemix.config import ConfigModel, load_config, parse_yaml
 from tracemix.errors import RecipeError
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+SWEEP_KEYS = "name, recipe, axes, train, eval, perplexity, probe, seed"
 
 
-class TrainStage(_Strict):
+class TrainStage(ConfigModel):
     config: str
     max_steps: int | None = Field(default=None, gt=0)
     overrides: dict[str, Any] = Field(default_factory=dict)
 
-
-class EvalStage(_Strict):
-    tasks: str | list[str]
-    backend: str = "hf"
-    limit: int | None = Field(default=None, gt=0)
-    batch_size: int = Field(default=16, gt=0)
-    max_new_tokens: int | None = Field(default=None, gt=0)
-    extractor: str = "rules"
+    def config_overrides(self) -> dict[str, Any]:
+        """The training config's overrides, `max_steps` included."""
+        return {**self.overrides, **({"training.max_steps": self.max_steps} if self.max_steps else {})}
 
 
-class PerplexityStage(_Strict):
-    data: str | None = None  # tagged folder; default: the base recipe's first source
-    max_tokens_per_domain: int = Field(default=20_000, gt=0)
-    seq_len: int = Field(default=256, gt=0)
-    batch_size: int = Field(default=8, gt=0)
-
-
-class ProbeStage(_Strict):
-    data: str | None = None  # tagged folder; default: the base recipe's first source
-    max_tokens_per_domain: int = Field(default=4000, gt=0)
-    seq_len: int = Field(default=128, gt=0)
-    batch_size: int = Field(default=8, gt=0)
-
-
-class Sweep(_Strict):
+class Sweep(ConfigModel):
     name: str
     recipe: str
     axes: dict[str, list[Any] | dict[str, list[Any]]]
     train: TrainStage
-    eval: EvalStage | None = None
-    perplexity: PerplexityStage | None = None
-    probe: ProbeStage | None = None
+    eval: EvalSettings | None = None
+    perplexity: PerplexitySettings | None = None
+    probe: ProbeSettings | None = None
     seed: int = 1234
+
+    _file: str = PrivateAttr(default="<sweep>")
+
+    @property
+    def file(self) -> str:
+        return self._file
 
     @field_validator("axes")
     @classmethod
@@ -86,6 +75,13 @@ class Sweep(_Strict):
             if len(lengths) > 1:
                 raise ValueError(f"axis `{name}`: every key must list the same number of values, got {sorted(lengths)}")
         return axes
+
+    @field_validator("perplexity")
+    @classmethod
+    def _exclude_is_the_mixture(cls, settings: PerplexitySettings | None):
+        if settings is not None and settings.exclude is not None:
+            raise ValueError("`exclude` is set by the sweep (each variant's own mixture); remove it")
+        return settings
 
     def variants(self) -> list[dict[str, Any]]:
         """Every grid point as {"name", "label" (axis -> value), "overrides" (dotted recipe key -> value)}."""
@@ -103,16 +99,51 @@ class Sweep(_Strict):
             out.append({"name": name.replace("/", "_"), "label": label, "overrides": overrides})
         return out
 
+    def recipe_sources(self) -> list[str]:
+        """The base recipe's source folders, as written."""
+        sources = (parse_yaml(Path(self.recipe).read_text(encoding="utf-8")) or {}).get("sources") or []
+        return [str(sources)] if isinstance(sources, str) else [str(s) for s in sources]
+
+    def stage_settings(self, section: str) -> PerplexitySettings | ProbeSettings:
+        """The `perplexity` or `probe` settings with `data` filled in: the recipe's first source by default."""
+        settings = getattr(self, section)
+        if settings.data:
+            return settings
+        sources = self.recipe_sources()
+        if not sources:
+            raise RecipeError(f"{self.file}: {section}.data: the recipe {self.recipe} has no `sources`; set "
+                              f"`{section}.data` to a tagged folder")
+        return settings.model_copy(update={"data": sources[0]})
+
+    def check(self) -> None:
+        """Everything the sweep will run, validated before any stage runs: each stage's settings, paths and
+        task names, every variant's recipe with its overrides, and the training config. Errors name the
+        sweep file and the key."""
+        from curation.mixing import load_recipe
+        from training.config import load_config as load_train_config
+
+        where = f"{self.file}: "
+        if self.eval is not None:
+            self.eval.check(f"{where}eval.")
+        for section in ("perplexity", "probe"):
+            if getattr(self, section) is not None:
+                self.stage_settings(section).check(f"{where}{section}.")
+        for variant in self.variants():
+            try:
+                load_recipe(self.recipe, overrides=variant["overrides"], check_sources=True)
+            except RecipeError as err:
+                raise RecipeError(f"{where}variant {variant['name']}: {err}") from None
+        try:
+            load_train_config(self.train.config, self.train.config_overrides() or None)
+        except RecipeError as err:
+            raise RecipeError(f"{where}train: {err}") from None
+
 
 def load_sweep(path: str | Path) -> Sweep:
-    """Parse and validate a sweep file; errors name the file and the key."""
-    path = Path(path)
-    raw = read_yaml_mapping(path, "sweep file", keys="name, recipe, axes, train, eval, probe, seed")
-    try:
-        sweep = Sweep.model_validate(raw)
-    except ValidationError as err:
-        raise RecipeError(format_validation_error(err, str(path))) from None
+    """Parse and validate a sweep file; errors name the file and the key. `Sweep.check()` goes further."""
+    sweep = load_config(path, Sweep, what="sweep file", keys=SWEEP_KEYS)
+    sweep._file = str(path)
     for key, where in ((sweep.recipe, "recipe"), (sweep.train.config, "train.config")):
         if not Path(key).is_file():
-            raise RecipeError(f"{path}: `{where}` points to {key}, which does not exist")
+            raise RecipeError(f"{path}: {where}: {key} does not exist")
     return sweep

@@ -1,8 +1,17 @@
+import time
+from pathlib import Path
+
 import pytest
 import yaml
 
+from ablate import run_sweep
 from ablate.sweep import Sweep, load_sweep
+from eval.settings import Backend
+from probes.settings import ProbeSettings
 from tracemix.errors import RecipeError
+
+BASE = {"name": "s", "recipe": "recipes/demo/math_density.yaml", "axes": {"density.math_text.share": [0.0, 1.0]},
+        "train": {"config": "recipes/train/tiny_moe.yaml"}}
 
 
 def _sweep(**over):
@@ -36,7 +45,7 @@ def test_load_sweep_names_the_file_and_key(tmp_path):
     path.write_text(yaml.safe_dump({"name": "s", "recipe": "recipes/demo/math_density.yaml",
                                     "axes": {"x": [1]}, "train": {"config": "recipes/train/tiny_moe.yaml"},
                                     "evaluate": {}}))
-    with pytest.raises(RecipeError, match=r"sweep.yaml: `evaluate`"):
+    with pytest.raises(RecipeError, match=r"sweep\.yaml: evaluate: unknown key; did you mean `eval`\?"):
         load_sweep(path)
 
 
@@ -44,7 +53,7 @@ def test_load_sweep_reports_missing_recipe(tmp_path):
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump({"name": "s", "recipe": "nope.yaml", "axes": {"x": [1]},
                                     "train": {"config": "recipes/train/tiny_moe.yaml"}}))
-    with pytest.raises(RecipeError, match="`recipe` points to nope.yaml"):
+    with pytest.raises(RecipeError, match=r"sweep\.yaml: recipe: nope\.yaml does not exist"):
         load_sweep(path)
 
 
@@ -52,3 +61,63 @@ def test_load_sweep_reports_missing_recipe(tmp_path):
 def test_shipped_sweeps_validate(path):
     sweep = load_sweep(path)
     assert sweep.variants()
+
+
+def _file(tmp_path, **sections):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **sections}))
+    return path
+
+
+def test_stage_sections_are_the_areas_settings(tmp_path):
+    sweep = load_sweep(_file(tmp_path, eval={"tasks": "symbolic", "backend": "openai"},
+                             probe={"data": "d", "seq_len": 128, "shard": "1/2"}))
+    assert sweep.eval.backend is Backend.OPENAI and sweep.eval.batch_size == 8
+    assert sweep.probe == ProbeSettings(data="d", seq_len=128, shard=(1, 2))
+    assert ProbeSettings().seq_len == 512  # the library's default; the demo sweep sets 128 itself
+
+
+@pytest.mark.parametrize(("sections", "message"), [
+    ({"eval": {"tasks": "symbolic", "backend": "hff"}},
+     r"sweep\.yaml: eval\.backend: 'hff' is not one of hf, vllm, openai \(did you mean 'hf'\?\)"),
+    ({"probe": {"dta": "data/tagged/demo"}}, r"sweep\.yaml: probe\.dta: unknown key; did you mean `data`\?"),
+    ({"probe": {"seq_len": "128"}}, r"sweep\.yaml: probe\.seq_len: expected an integer, got a string"),
+    ({"eval": {"tasks": "symbolic", "limit": True}}, r"sweep\.yaml: eval\.limit: expected an integer, got a boolean"),
+    ({"perplexity": {"exclude": "x"}}, r"sweep\.yaml: perplexity: `exclude` is set by the sweep"),
+    ({"seed": 1.5}, r"sweep\.yaml: seed: expected an integer, got a number \(1\.5\)"),
+])
+def test_mistyped_stage_settings_fail_at_load_naming_the_key(tmp_path, sections, message):
+    with pytest.raises(RecipeError, match=message):
+        load_sweep(_file(tmp_path, **sections))
+
+
+@pytest.mark.parametrize(("sections", "message"), [
+    ({"probe": {"data": "no/such/folder"}},
+     r"sweep\.yaml: probe\.data: probe data folder 'no/such/folder' does not exist"),
+    ({"eval": {"tasks": "symbolic,coin_flp"}}, r"sweep\.yaml: eval\.tasks: unknown task or suite 'coin_flp'\. "
+                                               r"Did you mean 'coin_flip'"),
+    ({"eval": {"tasks": "symbolic", "backend": "openai"}}, r"sweep\.yaml: eval\.base_url: the openai backend"),
+    ({"perplexity": {"data": "missing"}}, r"sweep\.yaml: perplexity\.data: probe data folder 'missing'"),
+    ({"probe": {"data": "recipes", "domains": ["math_txt"]}}, r"sweep\.yaml: probe\.data: no \*\.parquet"),
+])
+def test_a_sweep_fails_in_seconds_before_any_stage_runs(tmp_path, monkeypatch, sections, message):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    start = time.perf_counter()
+    with pytest.raises(RecipeError, match=message):
+        run_sweep(_file(tmp_path, **sections), tmp_path / "run")
+    assert time.perf_counter() - start < 20
+    assert not (tmp_path / "run").exists()  # nothing was mixed or trained
+
+
+def test_check_names_the_variant_whose_recipe_is_wrong(tmp_path):
+    tagged = tmp_path / "tagged"
+    tagged.mkdir()
+    (tagged / "part.parquet").write_bytes(b"")
+    recipe = yaml.safe_load(Path("recipes/demo/math_density.yaml").read_text())
+    recipe["sources"] = [str(tagged)]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    sweep = load_sweep(_file(tmp_path, recipe=str(tmp_path / "r.yaml"),
+                             axes={"density.math_text.share": [0.5, 1.5]}))
+    with pytest.raises(RecipeError, match=r"sweep\.yaml: variant math_text=1\.5: .*r\.yaml: "
+                                          r"density\.math_text\.share: Input should be less than or equal to 1"):
+        sweep.check()
