@@ -6,19 +6,20 @@ Every error names the recipe file and the key path, e.g.
 
 from __future__ import annotations
 
-import copy
 import math
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
-from tracemix.config import did_you_mean, model_keys, read_yaml_mapping
+from tracemix.config import ConfigModel, did_you_mean, load_config, read_yaml_mapping
 from tracemix.domains import DOMAINS
 from tracemix.errors import RecipeError
 
 SHARE_TOLERANCE = 1e-6
+RECIPE_KEYS = "name, sources, budget, mixture, ..."
 
 
 class Unit(StrEnum):
@@ -33,27 +34,23 @@ class Format(StrEnum):
     HF = "hf"  # a Hugging Face `save_to_disk` folder
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Budget(_Strict):
+class Budget(ConfigModel):
     unit: Unit
     total: int = Field(gt=0)
 
 
-class Density(_Strict):
+class Density(ConfigModel):
     by: Literal["scaffold_score"] = "scaffold_score"
     threshold: float = Field(ge=0.0, le=1.0)
     share: float = Field(ge=0.0, le=1.0)
 
 
-class Filter(_Strict):
+class Filter(ConfigModel):
     # keep only documents whose `source` column is one of these (e.g. only the chats of a tagged folder)
     source: list[str] | None = None
 
 
-class Output(_Strict):
+class Output(ConfigModel):
     path: str | None = None
     format: Format = Format.PARQUET
     # Output shards are cut by text size so one shard, not the mixture, bounds the writer's memory.
@@ -61,7 +58,7 @@ class Output(_Strict):
     compression: Literal["snappy", "zstd", "gzip", "none"] = "snappy"
 
 
-class Recipe(_Strict):
+class Recipe(ConfigModel):
     """A validated mixture recipe (see recipes/README.md for every key)."""
 
     name: str = Field(min_length=1)
@@ -86,6 +83,19 @@ class Recipe(_Strict):
     @classmethod
     def _one_source(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("density", mode="before")
+    @classmethod
+    def _density_on_mixture_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        # `--set density.math_txt.share=1` creates a rule under a typo: name the typo, not its missing keys
+        mixture, groups = info.data.get("mixture"), info.data.get("groups") or {}
+        if not isinstance(value, Mapping) or mixture is None:
+            return value
+        for key in value:  # domains and groups not in the mixture are reported after validation
+            if key not in mixture and key not in DOMAINS and key not in groups:
+                raise ValueError(f"'{key}' is not a mixture key{did_you_mean(key, list(mixture))}; "
+                                 f"add '{key}' to mixture")
+        return value
 
     @property
     def file(self) -> str:
@@ -121,30 +131,6 @@ class Recipe(_Strict):
 
 def _fail(file: str, key: str, message: str) -> None:
     raise RecipeError(f"{file}: {key}: {message}")
-
-
-def _format_validation_error(file: str, err: ValidationError, raw: dict[str, Any]) -> str:
-    lines = []
-    mixture = raw.get("mixture") if isinstance(raw.get("mixture"), dict) else {}
-    for e in err.errors():
-        loc = [str(p) for p in e["loc"]]
-        key = ".".join(loc) or "<top>"
-        if len(loc) > 2 and loc[0] == "density" and mixture and loc[1] not in mixture:
-            # `--set density.math_txt.share=1` creates a rule under a typo; name the typo, not its missing keys
-            line = (f"{file}: density.{loc[1]}: '{loc[1]}' is not a mixture key"
-                    f"{did_you_mean(loc[1], list(mixture))}")
-            if line not in lines:
-                lines.append(line)
-        elif e["type"] == "extra_forbidden":
-            known = model_keys(Recipe, e["loc"][:-1])
-            lines.append(f"{file}: {key}: unknown key '{loc[-1]}'{did_you_mean(loc[-1], known)}; "
-                         f"allowed: {', '.join(known)}")
-        elif e["type"] == "missing":
-            lines.append(f"{file}: {key}: required key missing")
-        else:
-            msg = e["msg"].removeprefix("Value error, ")
-            lines.append(f"{file}: {key}: {msg} (got {e.get('input')!r})")
-    return "\n".join(lines)
 
 
 def _check_semantics(r: Recipe) -> None:
@@ -192,30 +178,8 @@ def _check_semantics(r: Recipe) -> None:
             _fail(f, f"density.{key}", f"'{key}' is not a mixture key{did_you_mean(key, list(r.mixture))}{extra}")
 
 
-def _apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], file: str) -> dict[str, Any]:
-    out = copy.deepcopy(raw)
-    for dotted, value in overrides.items():
-        parts = dotted.split(".")
-        node: Any = out
-        for i, part in enumerate(parts[:-1]):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-                continue
-            if not isinstance(node, dict):
-                _fail(file, dotted, f"cannot override inside '{'.'.join(parts[:i])}', which is not a mapping")
-            node = node.setdefault(part, {})
-        last = parts[-1]
-        if isinstance(node, list) and last.isdigit() and int(last) < len(node):
-            node[int(last)] = value
-        elif isinstance(node, dict):
-            node[last] = value
-        else:
-            _fail(file, dotted, "cannot override: the parent key is not a mapping")
-    return out
-
-
 def read_recipe_file(path: str | Path) -> dict[str, Any]:
-    return read_yaml_mapping(path, "recipe file", keys="name, sources, budget, mixture, ...")
+    return read_yaml_mapping(path, "recipe file", keys=RECIPE_KEYS)
 
 
 def load_recipe(path_or_dict: str | Path | dict[str, Any] | Recipe, overrides: dict[str, Any] | None = None,
@@ -226,17 +190,10 @@ def load_recipe(path_or_dict: str | Path | dict[str, Any] | Recipe, overrides: d
     With `check_sources=True` the source folders must also exist (`build_mixture` always checks).
     """
     if isinstance(path_or_dict, Recipe):
-        raw, file = path_or_dict.resolved(), path_or_dict.file
-    elif isinstance(path_or_dict, dict):
-        raw, file = path_or_dict, "<recipe>"
+        file = path_or_dict.file
     else:
-        raw, file = read_recipe_file(path_or_dict), str(path_or_dict)
-    if overrides:
-        raw = _apply_overrides(raw, overrides, file)
-    try:
-        recipe = Recipe.model_validate(raw)
-    except ValidationError as err:
-        raise RecipeError(_format_validation_error(file, err, raw)) from None
+        file = "<recipe>" if isinstance(path_or_dict, Mapping) else str(path_or_dict)
+    recipe = load_config(path_or_dict, Recipe, overrides=overrides, what="recipe file", keys=RECIPE_KEYS, name=file)
     recipe._file = file
     _check_semantics(recipe)
     if check_sources:

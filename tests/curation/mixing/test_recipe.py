@@ -34,9 +34,9 @@ def test_valid_recipe_round_trip(tmp_path, tagged):
 
 def test_unknown_key_names_file_key_and_suggestion(tmp_path, tagged):
     msg = _error(tmp_path, recipe_dict(tagged, max_repeat=2))
-    assert "r.yaml: max_repeat: unknown key 'max_repeat' (did you mean 'max_repeats'?)" in msg
+    assert "r.yaml: max_repeat: unknown key; did you mean `max_repeats`?" in msg
     msg = _error(tmp_path, recipe_dict(tagged, budget={"unit": "tokens", "totl": 5}))
-    assert "budget.totl: unknown key" in msg and "did you mean 'total'" in msg
+    assert "budget.totl: unknown key; did you mean `total`?" in msg
 
 
 def test_unknown_domain_with_suggestion(tmp_path, tagged):
@@ -57,7 +57,7 @@ def test_density_share_out_of_range_and_unknown_key(tmp_path, tagged):
     msg = _error(tmp_path, recipe_dict(tagged, density={"math_text": {"threshold": 0.5, "share": 1.5}}))
     assert "density.math_text.share" in msg and "less than or equal to 1" in msg
     msg = _error(tmp_path, recipe_dict(tagged, density={"math": {"threshold": 0.5, "share": 0.5}}))
-    assert "density.math: 'math' is not a mixture key" in msg
+    assert "r.yaml: density: 'math' is not a mixture key (did you mean 'math_text'?); add 'math' to mixture" in msg
 
 
 def test_density_on_a_domain_inside_a_group_points_to_the_group(tmp_path, tagged):
@@ -77,7 +77,7 @@ def test_group_overlap_and_bad_group(tmp_path, tagged):
 
 def test_bad_unit_and_tokens_need_tokenizer(tmp_path, tagged):
     msg = _error(tmp_path, recipe_dict(tagged, budget={"unit": "words", "total": 10}))
-    assert "budget.unit" in msg and "'tokens', 'documents' or 'bytes'" in msg
+    assert "r.yaml: budget.unit: 'words' is not one of tokens, documents, bytes" in msg
     msg = _error(tmp_path, recipe_dict(tagged, budget={"unit": "tokens", "total": 10}))
     assert "r.yaml: tokenizer: budget.unit is 'tokens' but no tokenizer is named" in msg
 
@@ -108,8 +108,8 @@ def test_overrides_apply_before_validation(tagged):
     assert shares["general"] == pytest.approx(0.4 / 0.8)
     with pytest.raises(RecipeError, match="density.math_text.shares: unknown key"):
         load_recipe(base, {"density.math_text.shares": 0.1})
-    with pytest.raises(RecipeError, match=r"density.math_txt: 'math_txt' is not a mixture key \(did you mean "
-                       r"'math_text'\?\)$"):
+    with pytest.raises(RecipeError, match=r"<recipe>: density: 'math_txt' is not a mixture key \(did you mean "
+                       r"'math_text'\?\); add 'math_txt' to mixture$"):
         load_recipe(base, {"density.math_txt.share": 0.1})
 
 
@@ -134,3 +134,20 @@ def test_every_shipped_mixing_recipe_validates(path):
     assert first.startswith("# tracemix mix ") and path.relative_to(REPO).as_posix() in first
     recipe = load_recipe(path)
     assert recipe.name == path.stem
+
+
+@pytest.mark.parametrize(("budget", "message"), [
+    ({"unit": "documents", "total": True}, "budget.total: expected an integer, got a boolean (true)"),
+    ({"unit": "documents", "total": "100"}, "budget.total: expected an integer, got a string (\"100\"); write the "
+                                            "number without quotes"),
+    ({"unit": "documents", "total": 10.5}, "budget.total: expected an integer, got a number (10.5)"),
+])
+def test_numbers_must_be_numbers(tmp_path, tagged, budget, message):
+    assert f"r.yaml: {message}" in _error(tmp_path, recipe_dict(tagged, budget=budget))
+
+
+def test_a_key_written_twice_names_the_key_and_lines(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: x\nseed: 1\nbudget: {unit: documents, total: 10}\nseed: 2\n")
+    with pytest.raises(RecipeError, match=r"r\.yaml: line 4: key 'seed' appears twice \(lines 2 and 4\); keep one"):
+        load_recipe(path)
