@@ -14,16 +14,18 @@ Unknown keys are errors with a did-you-mean; every message names the file and th
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from tracemix.config import format_validation_error, key_hint, read_yaml_mapping
+from tracemix.config import ConfigModel, key_hint, read_yaml_mapping
+from tracemix.config import load_config as load_config_file
 from tracemix.errors import RecipeError
+
+CONFIG_KEYS = "name, objective, model, training, ..."
 
 
 class Objective(StrEnum):
@@ -38,7 +40,7 @@ class Precision(StrEnum):
     FP16 = "fp16"
 
 
-class _Strict(BaseModel):
+class _Strict(ConfigModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
@@ -186,44 +188,15 @@ def _check_extra(cfg: TrainConfig, source: str) -> None:
                               f"{key_hint(key, valid)}")
 
 
-def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
-    *parents, leaf = dotted.split(".")
-    node = tree
-    for part in parents:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise RecipeError(f"override `{dotted}`: `{part}` is not a section")
-    node[leaf] = value
-
-
-def _merge(base: dict, overrides: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if "." in key:
-            _set_dotted(out, key, value)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    return read_yaml_mapping(path, "training config", hint=" (see recipes/train/ for examples)",
-                             keys="name, objective, model, training, ...")
+    return read_yaml_mapping(path, "training config", hint=" (see recipes/train/ for examples)", keys=CONFIG_KEYS)
 
 
 def load_config(config: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None) -> TrainConfig:
     """Parse and validate a training config (a YAML path or a dict); `overrides` may use dotted keys."""
-    if isinstance(config, dict):
-        raw, source = config, "training config"
-    else:
-        raw, source = read_config_file(config), str(config)
-    raw = _merge(raw, overrides or {})
-    try:
-        cfg = TrainConfig.model_validate(raw)
-    except ValidationError as err:
-        raise RecipeError(format_validation_error(err, source, TrainConfig)) from None
+    source = "training config" if isinstance(config, dict) else str(config)
+    cfg = load_config_file(config, TrainConfig, overrides=overrides, what="training config", keys=CONFIG_KEYS,
+                           hint=" (see recipes/train/ for examples)", name=source)
     _check_extra(cfg, source)
     from training.model import validate_model_section
 

@@ -79,3 +79,17 @@ def test_overrides_accept_dotted_and_nested_keys():
     assert (cfg.training.learning_rate, cfg.training.max_steps, cfg.objective) == (0.5, 3, Objective.SFT)
     with pytest.raises(RecipeError, match="training.nope: unknown key"):
         load_config(_base(), {"training.nope": 1})
+
+
+def test_numbers_in_a_file_are_numbers(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\ntokenizer: tok\nmodel: {from_config: {model_type: llama}}\n"
+                    "training: {learning_rate: 1e-3, max_steps: '30'}\n")
+    with pytest.raises(RecipeError, match=r"t\.yaml: training\.max_steps: expected an integer, got a string "
+                                          r"\(\"30\"\); write the number without quotes"):
+        load_config(path)
+    path.write_text(path.read_text().replace("'30'", "30"))
+    assert load_config(path).training.learning_rate == 1e-3  # YAML 1.2 exponent: a number, not a string
+    with pytest.raises(RecipeError, match=r"training\.gradient_checkpointing: expected true or false, got an "
+                                          r"integer \(1\)"):
+        load_config(path, {"training.gradient_checkpointing": 1})
