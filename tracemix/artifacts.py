@@ -78,7 +78,9 @@ def artifact_files(folder: str | Path, skip: Sequence[str] = ()) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = [d for d in dirnames if not _skipped(prefix + d, skip)]
+        # a nested folder with its own manifest is another artifact, not part of this one
+        dirnames[:] = [d for d in dirnames if not _skipped(prefix + d, skip)
+                       and not (Path(dirpath, d, MANIFEST).is_file() or Path(dirpath, d, PARTIAL).is_file())]
         out += [prefix + f for f in filenames if not _skipped(prefix + f, skip) and prefix + f != MANIFEST]
     return sorted(out)
 
@@ -123,7 +125,8 @@ def write_manifest(folder: str | Path, kind: str, config: Any, parents: Iterable
         missing = [k for k in ("kind", "path", "manifest_hash") if k not in p]
         if missing:
             raise ValueError(f"parent {p!r} lacks {missing}; build it with parent_ref() or external_ref()")
-    extra = {k: v for k, v in (extra or {}).items() if k not in (*_PROVENANCE_KEYS, "parents", "files")}
+    reserved = (*_PROVENANCE_KEYS, "kind", "manifest_version", "parents", "skip", "files")
+    extra = {k: v for k, v in (extra or {}).items() if k not in reserved}
     manifest = {"kind": kind, "manifest_version": VERSION, **extra, **provenance(config), "parents": parents,
                 "skip": list(skip),
                 "files": {rel: _describe(folder / rel) for rel in artifact_files(folder, skip)}}

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracemix.artifacts import MANIFEST, PARTIAL, external_ref, parent_ref, read_manifest
 from tracemix.errors import DataError
-from tracemix.provenance import file_hash
 from training.config import Objective
 
 ROLES = ("system", "user", "assistant")
@@ -29,11 +29,15 @@ def _shards(root: Path) -> tuple[str, list[str]]:
     if jsonl:
         return "json", jsonl
     # A parent of several mixtures (data/mixtures/demo) is an easy folder to pass by mistake.
-    inner = sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file())
+    inner = _inner_mixtures(root)
     hint = (f"it holds mixture folders ({', '.join(inner[:5])}{', ...' if len(inner) > 5 else ''}): pass one "
             f"of them, e.g. --data {root / inner[0]}") if inner else ("pass a folder written by `tracemix mix` "
                                                                       "(or build one with `tracemix mix recipes/...`)")
     raise DataError(f"{root}: no .parquet / .jsonl shards or `save_to_disk` folder found; {hint}")
+
+
+def _inner_mixtures(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
 
 
 def read_dataset(data: str | Path):
@@ -52,6 +56,8 @@ def read_dataset(data: str | Path):
                             f"({type(err).__name__}: {err}); pass a folder written by `tracemix mix`") from err
     if root.is_file():
         raise DataError(f"{root}: pass the mixture folder, not a single file")
+    if (root / MANIFEST).is_file() or (root / PARTIAL).is_file() or not _inner_mixtures(root):
+        read_manifest(root, "mixture")  # complete, and no shard added or lost since it was written
     kind, files = _shards(root)
     if kind == "disk":
         loaded = datasets.load_from_disk(files[0])
@@ -110,19 +116,14 @@ def load_mixture(data: str | Path, objective: Objective, with_raw: bool = False)
 
 
 def mixture_info(data: str | Path, n_rows: int) -> dict[str, Any]:
-    manifest = Path(data) / "manifest.json"
-    info: dict[str, Any] = {"path": str(data), "n_rows": n_rows, "manifest_hash": None}
-    if manifest.is_file():
-        import json
-
-        info["manifest_hash"] = file_hash(manifest)
-        try:
-            recipe_hash = json.loads(manifest.read_text()).get("config_hash")
-        except ValueError:
-            recipe_hash = None
-        if recipe_hash:
-            info["recipe_hash"] = recipe_hash
-    return info
+    """Where the rows came from: path, rows, the mixture's manifest hash and recipe hash (None for a hub
+    dataset), and `parent`, the manifest's parent entry for the mixture."""
+    info: dict[str, Any] = {"path": str(data), "n_rows": n_rows, "manifest_hash": None, "recipe_hash": None}
+    if not Path(data).is_dir():
+        return {**info, "parent": external_ref(data, "dataset")}
+    parent = parent_ref(data, "mixture")
+    manifest = read_manifest(data, "mixture")
+    return {**info, "manifest_hash": parent["manifest_hash"], "recipe_hash": manifest["config_hash"], "parent": parent}
 
 
 def iter_texts(ds) -> Iterator[str]:

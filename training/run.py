@@ -1,8 +1,9 @@
 """One training run: validate config and data, build tokenizer and model, train with TRL, write the checkpoint.
 
 Output folder: HF model + tokenizer, `trainer_state.json` (loss history), `metrics.jsonl`, `loss.png`,
-`train_config.json` (resolved config) and `manifest.json` (mixture hash, config, seed, versions).
-Checkpoints `checkpoint-N/` are written every `training.save_steps`; a rerun into the same folder resumes.
+`train_config.json` (resolved config) and `manifest.json` (written last: the file list, the mixture as parent,
+config, seed, versions). Checkpoints `checkpoint-N/` are written every `training.save_steps`; a rerun into the
+same folder resumes from the last complete one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tracemix.artifacts import begin, write_manifest
 from tracemix.atomic import write_json
 from tracemix.errors import DataError, RecipeError
 from tracemix.provenance import config_hash, provenance
@@ -124,6 +126,8 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
 
     dataset, mixture, raw = load_mixture(cfg.data, cfg.objective, with_raw=True)
     args = sft_config(cfg, output_dir)
+    if args.should_save:
+        begin(output_dir, "checkpoint")  # readers refuse the folder until its manifest is written again
     tokenizer = load_tokenizer(cfg, dataset, output_dir, args)
     model = build_model(cfg.model, tokenizer, cfg.seed)
     model_info = describe_model(model)
@@ -152,8 +156,9 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
     tokens = trainer.state.num_input_tokens_seen
     trained_tok = isinstance(cfg.tokenizer, TrainTokenizer)
     tok_source = str(output_dir / "tokenizer") if trained_tok else (cfg.tokenizer or cfg.model.from_pretrained)
-    manifest: dict[str, Any] = {
-        "kind": "checkpoint", "name": cfg.name, "objective": cfg.objective.value, "output": str(output_dir),
+    parents = [mixture.pop("parent")]
+    extra: dict[str, Any] = {
+        "name": cfg.name, "objective": cfg.objective.value, "output": str(output_dir),
         "seed": cfg.seed, "global_step": trainer.state.global_step, "final_loss": history[-1]["loss"],
         "first_loss": history[0]["loss"], "train_loss": result.training_loss,
         "final_aux_loss": history[-1].get("aux_loss"), "resumed_from": ckpt,
@@ -163,9 +168,9 @@ def run_training(config: str | Path | dict[str, Any], data: str | Path | None = 
         "train_loop_s": result.metrics.get("train_runtime"),
         "model": model_info, "tokenizer": {"source": tok_source, "size": len(tokenizer)},
         "data": mixture,
-        **provenance(resolved, parents={"mixture": mixture["manifest_hash"]} if mixture["manifest_hash"] else None),
     }
     if trainer.is_world_process_zero():
         plot_loss(history, output_dir / "loss.png", title=f"{cfg.name} ({model_info['model_type']})")
-        write_json(output_dir / "manifest.json", manifest)
-    return manifest
+        # intermediate checkpoint-N folders are resume state, not part of the artifact
+        return write_manifest(output_dir, "checkpoint", resolved, parents, extra=extra, skip=("checkpoint-*",))
+    return {"kind": "checkpoint", **extra, **provenance(resolved), "parents": parents}

@@ -176,11 +176,35 @@ def loss_token_share(dataset) -> float:
     return round(counted / total, 6) if total else 0.0
 
 
+def checkpoint_complete(folder: str | Path) -> bool:
+    """Whether `Trainer` finished writing `checkpoint-N`: it writes `trainer_state.json` last, so a complete
+    one has that file, readable, at step N (a kill while saving leaves it missing or cut short)."""
+    folder = Path(folder)
+    try:
+        state = json.loads((folder / "trainer_state.json").read_text())
+        return state.get("global_step") == int(folder.name.rsplit("-", 1)[1])
+    except (OSError, ValueError, IndexError, AttributeError):
+        return False
+
+
 def last_checkpoint(output_dir: str | Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete `checkpoint-N` folder. Newer ones a crash left half-written are removed (they are
+    not resumable and would be taken for the latest by the next save's rotation)."""
+    import re
+    import shutil
+    import sys
 
     output_dir = Path(output_dir)
-    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    if not output_dir.is_dir():
+        return None
+    found = [p for p in output_dir.iterdir() if p.is_dir() and re.fullmatch(r"checkpoint-\d+", p.name)]
+    for folder in sorted(found, key=lambda p: int(p.name.split("-")[1]), reverse=True):
+        if checkpoint_complete(folder):
+            return str(folder)
+        print(f"[train] {folder} was being written when a run stopped; removing it and resuming from the "
+              "last complete checkpoint", file=sys.stderr, flush=True)
+        shutil.rmtree(folder, ignore_errors=True)  # every rank may get here
+    return None
 
 
 def loss_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:

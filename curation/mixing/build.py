@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from curation.mixing.manifest import build_manifest, content_fingerprint, weights
+from curation.mixing.manifest import build_manifest, content_fingerprint, source_refs, weights
 from curation.mixing.plan import bucket_targets
 from curation.mixing.recipe import Format, Recipe, Unit, load_recipe
 from curation.mixing.select import select_documents, selection_frame
 from curation.mixing.table import load_table
 from curation.mixing.write import (
+    BUILD,
     DRAFT,
     SELECTION,
     STAGING,
@@ -23,20 +24,20 @@ from curation.mixing.write import (
     output_schema,
     shard_name,
 )
-from tracemix.atomic import atomic_path, write_json
+from tracemix.artifacts import MANIFEST, check_disjoint, read_manifest
+from tracemix.atomic import atomic_path, restore_dir, write_json
 from tracemix.errors import DataError, RecipeError
 from tracemix.executors import Executor, ExecutorSettings, as_settings, build_executor
-
-WORK = ".work"
 
 
 def plan_mixture(recipe: Recipe) -> tuple[dict[str, Any], Any, Any]:
     """Validate sources, read the metadata table and select; return (manifest, table, selections)."""
     recipe.check_sources()
+    parents = source_refs(recipe)  # every source is a complete tagged folder
     table = load_table(recipe)
     targets = bucket_targets(recipe)
     selections = select_documents(table, targets, recipe)
-    manifest = build_manifest(recipe, table, targets, selections, content_fingerprint(recipe, table.files))
+    manifest = build_manifest(recipe, table, targets, selections, content_fingerprint(recipe, table.files), parents)
     return manifest, table, selections
 
 
@@ -58,19 +59,24 @@ def build_mixture(recipe: Recipe | str | Path | dict, output: str | Path | None 
     out_path = output or recipe.output.path
     if not dry_run and not out_path:
         raise RecipeError(f"{recipe.file}: output.path: no output folder; set output.path or pass --output DIR")
+    if not dry_run:
+        check_disjoint(out_path, recipe.source_paths())
     manifest, table, selections = plan_mixture(recipe)
     if dry_run:
         manifest["dry_run"] = True
         return manifest
 
     out = Path(out_path).expanduser().resolve()
+    restore_dir(out)  # a crash in the middle of a replace: the old mixture goes back in place
     existing = _existing_manifest(out)
     if existing is not None and existing.get("fingerprint") == manifest["fingerprint"] and not overwrite:
         if export_weights and not (out / "weights.json").is_file():
             write_json(out / "weights.json", weights(existing))
         return {**existing, "reused": True}
-    _prepare_output(out, existing, overwrite)
-    work = out / WORK
+    _check_output(out, overwrite)
+    # Built beside the output and swapped in whole when complete: a kill at any point leaves the old or the
+    # new mixture, and readers never see shards of an unfinished build.
+    work = work_dir(out)
     fmt = recipe.output.format
     sel = selection_frame(table, selections, recipe)
     n_shards = int(sel["shard"].max()) + 1
@@ -106,9 +112,9 @@ def build_mixture(recipe: Recipe | str | Path | dict, output: str | Path | None 
         manifest["submitted"] = True  # the jobs run later; manifest.json appears when they finish
         return manifest
     final = _existing_manifest(out)
-    if final is None:
-        raise DataError(f"{out}: the pipeline ended without writing manifest.json; see {logs} and rerun "
-                        "the same command to resume")
+    if final is None or (work / BUILD).exists() or final.get("fingerprint") != manifest["fingerprint"]:
+        raise DataError(f"{out}: the pipeline ended without putting the new mixture in place; see {logs} and "
+                        "rerun the same command to resume")
     shutil.rmtree(work, ignore_errors=True)
     return final
 
@@ -124,33 +130,42 @@ def _writer(fmt: Format, folder: str, schema, compression: str):
                          compression=None if compression == "none" else compression, max_file_size=-1)
 
 
+def work_dir(out: Path) -> Path:
+    """Where a mixture is built (spill, staging, logs, and `build/`, the folder swapped in at the end)."""
+    return out.parent / f".{out.name}.mix"
+
+
 def _existing_manifest(out: Path) -> dict[str, Any] | None:
-    path = out / "manifest.json"
-    if not path.is_file():
+    """The verified manifest of the complete mixture at `out`, or None."""
+    if not (out / MANIFEST).is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
+        return read_manifest(out, "mixture")
+    except DataError:
         return None
 
 
-def _prepare_output(out: Path, existing: dict[str, Any] | None, overwrite: bool) -> None:
-    """Refuse to mix into a folder holding something else, unless asked to replace a previous mixture."""
-    if not out.exists():
-        out.mkdir(parents=True)
+def _check_output(out: Path, overwrite: bool) -> None:
+    """Refuse to replace a folder holding something else, or another mixture unless asked to."""
+    if not out.exists() or not any(not p.name.startswith(".") for p in out.iterdir()):
         return
-    others = [p for p in out.iterdir() if p.name != WORK]
-    if not others or (existing is None and (out / WORK / "work.json").is_file()):
-        return  # empty, or an interrupted build that is resumed
-    if existing is None or existing.get("kind") != "tracemix.mixture":
-        raise DataError(f"{out}: output folder is not empty and holds no mixture manifest; choose another "
-                        "--output (nothing was deleted)")
+    try:
+        existing = read_manifest(out, "mixture")
+    except DataError as err:
+        try:
+            kind = json.loads((out / MANIFEST).read_text()).get("kind")
+        except (OSError, ValueError, AttributeError):
+            kind = None
+        if kind != "mixture":
+            raise DataError(f"{out}: output folder is not empty and holds no mixture; choose another --output "
+                            "(nothing was deleted)") from None
+        if not overwrite:
+            raise DataError(f"{out}: holds an incomplete or altered mixture ({err}); pass --overwrite to rebuild "
+                            "it") from None
+        return
     if not overwrite:
         raise DataError(f"{out}: holds a mixture built from another recipe or data "
                         f"('{existing.get('name')}'); pass --overwrite to replace it, or choose another --output")
-    for p in others:
-        shutil.rmtree(p) if p.is_dir() else p.unlink()
-    shutil.rmtree(out / WORK, ignore_errors=True)
 
 
 def _prepare_work(work: Path, work_id: dict[str, Any]) -> None:

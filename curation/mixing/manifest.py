@@ -3,7 +3,6 @@ plan table printed by `tracemix mix --dry-run`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,24 +10,28 @@ from curation.mixing.plan import Cell, bucket_shares, tolerance
 from curation.mixing.recipe import Recipe
 from curation.mixing.select import BucketSelection
 from curation.mixing.table import MixTable
+from tracemix.artifacts import parent_ref
 from tracemix.domains import DOMAINS
-from tracemix.provenance import config_hash, file_hash, provenance
+from tracemix.errors import DataError
+from tracemix.provenance import config_hash, provenance
 
 
-def _parents(recipe: Recipe) -> dict[str, str]:
-    parents = {}
-    for folder in recipe.source_paths():
-        manifest = folder / "manifest.json"
-        if manifest.is_file():
-            try:
-                parents[str(folder)] = json.loads(manifest.read_text()).get("config_hash") or file_hash(manifest)
-            except (OSError, json.JSONDecodeError):
-                parents[str(folder)] = file_hash(manifest)
-    return parents
+def source_refs(recipe: Recipe) -> list[dict[str, Any]]:
+    """The recipe's tagged sources as manifest parents, each verified complete (a crashed tag run is refused)."""
+    refs = []
+    for i, folder in enumerate(recipe.source_paths()):
+        try:
+            refs.append(parent_ref(folder, "tagged"))
+        except DataError as err:
+            raise DataError(f"{recipe.file}: sources[{i}]: {err}") from None
+    return refs
 
 
 def build_manifest(recipe: Recipe, table: MixTable, targets: dict[Cell, int],
-                   selections: dict[Cell, BucketSelection], fingerprint: str) -> dict[str, Any]:
+                   selections: dict[Cell, BucketSelection], fingerprint: str,
+                   parents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mixture's own manifest fields plus provenance (`config` is the resolved recipe, `config_hash` its
+    hash) and `parents` (the tagged sources); `tracemix.artifacts.write_manifest` adds the file list."""
     total = recipe.budget.total
     shares = bucket_shares(recipe)
     frame = table.frame
@@ -76,13 +79,10 @@ def build_manifest(recipe: Recipe, table: MixTable, targets: dict[Cell, int],
                      "achieved": sum(domains[m]["achieved"] for m in members),
                      "documents": sum(domains[m]["documents"] for m in members)}
     used = max((s.copies for s in selections.values()), default=0)
-    prov = provenance(recipe.resolved(), _parents(recipe))
     return {
-        "kind": "tracemix.mixture",
+        "kind": "mixture",
         "name": recipe.name,
         "recipe_file": recipe.file,
-        "recipe": prov.pop("config"),
-        "recipe_hash": prov.pop("config_hash"),
         "fingerprint": fingerprint,
         "seed": recipe.seed,
         "tokenizer": recipe.tokenizer,
@@ -97,7 +97,8 @@ def build_manifest(recipe: Recipe, table: MixTable, targets: dict[Cell, int],
         "selection": {"rank": "blake2b-64(seed, id), lowest first", "order": "blake2b-64(seed, id, repeat)",
                       "tokens_known": table.tokens_known,
                       "counted_lazily": sum(s.counted for s in selections.values())},
-        **prov,
+        **provenance(recipe.resolved()),
+        "parents": parents,
     }
 
 

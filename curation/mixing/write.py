@@ -4,10 +4,10 @@
    spills each selected copy into its output shard's folder as Arrow IPC; every source row is read once.
 2. `GatherShard` (tasks over output shards) loads one shard's spill, puts it in its shuffled order and
    yields `Document`s to a datatrove Parquet/JSONL writer, so memory is bounded by one shard.
-3. `FinalizeMixture` (one task) moves the shards into the output folder (or converts them with
-   `save_to_disk`) and writes manifest.json last: a folder with a manifest is complete.
-Each stage logs datatrove completions under `OUTPUT/.work/logs/`, so an interrupted run resumes where it
-stopped when the same command is run again.
+3. `FinalizeMixture` (one task) moves the shards into the build folder (or converts them with
+   `save_to_disk`), writes manifest.json last, and swaps the build folder into the output folder whole.
+Everything happens in the work folder `.NAME.mix/` beside the output; each stage logs datatrove completions
+under its `logs/`, so an interrupted run resumes where it stopped when the same command is run again.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 SPILL, STAGING, SELECTION, DRAFT = "spill", "staging", "selection.parquet", "manifest.draft.json"
+BUILD = "build"  # the complete mixture is assembled here, then swapped into the output folder in one step
 
 
 def output_schema(files: list[str], unit_is_tokens: bool):
@@ -177,24 +178,34 @@ class FinalizeMixture(PipelineStep):
         self.work_dir, self.output_dir, self.fmt = work_dir, output_dir, fmt
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from tracemix.atomic import write_json
+        from tracemix.artifacts import read_manifest, write_manifest
+        from tracemix.atomic import replace_dir, write_json
+        from tracemix.errors import DataError
 
-        out, staging = Path(self.output_dir), Path(self.work_dir, STAGING)
+        out, staging, build = Path(self.output_dir), Path(self.work_dir, STAGING), Path(self.work_dir, BUILD)
         manifest = json.loads(Path(self.work_dir, DRAFT).read_text())
+        if not build.exists() and not any(staging.glob("*")) and (out / "manifest.json").is_file():
+            try:  # a rerun after the swap already happened
+                if read_manifest(out, "mixture").get("fingerprint") == manifest["fingerprint"]:
+                    return
+            except DataError:
+                pass
+        build.mkdir(parents=True, exist_ok=True)
         expected = manifest["output"]["shards"]
         if self.fmt == "hf":
-            manifest["output"]["shards"] = self._save_to_disk(out, staging, expected)
+            manifest["output"]["shards"] = self._save_to_disk(build, staging, expected)
         else:
             for name in expected:
                 if (staging / name).exists():
-                    os.replace(staging / name, out / name)
-            missing = [n for n in expected if not (out / n).exists()]
+                    os.replace(staging / name, build / name)
+            missing = [n for n in expected if not (build / n).exists()]
             if missing:
                 raise RuntimeError(f"{out}: shards missing after writing: {missing[:5]}")
         weights = manifest.pop("_weights", None)
         if weights is not None:
-            write_json(out / "weights.json", weights)
-        write_json(out / "manifest.json", manifest)
+            write_json(build / "weights.json", weights)
+        write_manifest(build, "mixture", manifest.pop("config"), manifest.pop("parents"), extra=manifest)
+        replace_dir(build, out)
         if data:
             yield from data
 

@@ -24,6 +24,20 @@ def shard_paths(folder: str | Path) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.parquet") if not p.name.startswith("."))
 
 
+def read_tagged(folder: str | Path, complete: bool = False) -> dict[str, Any]:
+    """The manifest of a complete tagged folder (refusing one whose run crashed or whose files changed).
+    `complete=True` first completes a folder whose tasks all finished but that has no manifest yet (a Slurm
+    run, or a run killed after its last task)."""
+    from tracemix.artifacts import PARTIAL, read_manifest
+
+    folder = Path(folder)
+    if complete and (folder / PARTIAL).is_file():
+        from curation.tagging.tag import finish_tagging
+
+        finish_tagging(folder)
+    return read_manifest(folder, "tagged")
+
+
 def bad_input_summary(folder: str | Path) -> dict[str, Any]:
     """Sum of the per-task bad-input logs: counts per reason and the first file:line examples."""
     counts: dict[str, int] = {}
@@ -177,8 +191,8 @@ def print_stats(stats: dict[str, Any], console=None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tracemix stats",
-        description="Print the per-domain table of a folder written by `tracemix tag` "
-        "(and write its stats.json if missing).",
+        description="Print the per-domain table of a folder written by `tracemix tag`. A folder whose "
+        "tagging run did not finish is refused; one whose Slurm jobs all finished is completed first.",
     )
     parser.add_argument("folder", help="a tagged folder (Parquet shards + logs/)")
     parser.add_argument("--json", action="store_true", help="print the statistics as JSON instead of a table")
@@ -186,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; pass the --output folder of `tracemix tag`")
-    stats = write_stats(folder) if not (folder / "stats.json").exists() else compute_stats(folder)
+    read_tagged(folder, complete=True)
+    stats = compute_stats(folder)
     if args.json:
         print(json.dumps(stats, indent=2))
     else:

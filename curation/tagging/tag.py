@@ -139,8 +139,8 @@ def run_tag(
     `limit` caps documents per task. The classifier is a `curation.classifiers.registry` spec. `executor`
     is a name or `tracemix.executors.ExecutorSettings`; `tasks`/`workers`, when given, override its own.
     """
-    from tracemix.atomic import write_json
-    from tracemix.provenance import config_hash, file_hash, provenance
+    from tracemix.artifacts import begin, check_disjoint
+    from tracemix.provenance import config_hash
 
     # --- validate everything before any work
     settings = as_settings(executor, tasks=tasks, workers=workers)
@@ -156,6 +156,8 @@ def run_tag(
     output = Path(output).expanduser().resolve()
     if output.exists() and not output.is_dir():
         raise DataError(f"--output {output} is a file; pass a folder")
+    if not input.startswith("hf:"):
+        check_disjoint(output, [input])
     reader = resolve_input(
         input,
         text_key=text_key,
@@ -185,6 +187,7 @@ def run_tag(
     }
     output.mkdir(parents=True, exist_ok=True)
     _check_resume(output, config)
+    begin(output, "tagged")  # readers refuse the folder until the manifest is written
 
     pipeline = [
         reader,
@@ -194,35 +197,56 @@ def run_tag(
     ]
     build_executor(pipeline, settings, output / "logs", job_name="tracemix-tag").run()
 
-    parents = {}
-    if spec.startswith("fasttext:"):
-        parents["classifier_model"] = file_hash(spec.split(":", 1)[1])
-    manifest = {
-        "kind": "tagged",
-        "input": input,
-        "classifier": spec,
-        "tagger": clf.name,
-        "tokenizer": tokenizer,
-        "columns": tagged_schema(bool(tokenizer)).names,
-        **provenance(config, parents),
-    }
     if settings.executor == Executor.SLURM:
-        write_json(output / "manifest.json", manifest)
         if not quiet:
-            print(f"submitted to Slurm; when the jobs finish run `tracemix stats {output}` for the table")
+            print(f"submitted to Slurm; when the jobs finish run `tracemix stats {output}`: it checks every task "
+                  "finished and completes the folder's manifest")
         return None
-    from curation.tagging.stats import print_stats, write_stats
+    stats = finish_tagging(output)
+    if not quiet:
+        from curation.tagging.stats import print_stats
 
+        print_stats(stats)
+    return stats
+
+
+def finish_tagging(output: str | Path) -> dict[str, Any]:
+    """Once every datatrove task of the run has completed, write `stats.json` and the manifest (last);
+    returns the stats. Refuses a folder whose run has tasks missing (crashed, or Slurm jobs still going)."""
+    import json
+
+    from curation.tagging.stats import write_stats
+    from tracemix.artifacts import external_ref, write_manifest
+    from tracemix.provenance import file_hash
+
+    output = Path(output)
+    config_path = output / "logs" / "tag_config.json"
+    if not config_path.is_file():
+        raise DataError(f"{output}: no logs/tag_config.json, so `tracemix tag` never ran here; tag the data with "
+                        "`tracemix tag --output DIR`")
+    config = json.loads(config_path.read_text())
+    done = len(list((output / "logs" / "completions").glob("[0-9]*")))
+    if done < config["tasks"]:
+        raise DataError(f"{output}: incomplete: {done} of {config['tasks']} tagging tasks finished (a run crashed "
+                        "or its jobs are still going); rerun the same `tracemix tag` command to resume it")
     stats = write_stats(output)
-    manifest |= {
+    spec = config["classifier"]
+    parents = [external_ref(config["input"], "raw", files=config["input_files"])]
+    if spec.startswith("fasttext:"):
+        model_file = spec.split(":", 1)[1]
+        parents.append(external_ref(model_file, "classifier", sha256=file_hash(model_file)))
+    extra = {
+        "input": config["input"],
+        "classifier": spec,
+        "tagger": config["tagger"],
+        "tokenizer": config["tokenizer"],
+        "columns": tagged_schema(bool(config["tokenizer"])).names,
         "documents": stats["documents"],
         "bytes": stats["bytes"],
         "tokens": stats["tokens"],
         "bad_input": stats["bad_input"]["counts"],
     }
-    write_json(output / "manifest.json", manifest)
-    if not quiet:
-        print_stats(stats)
+    write_manifest(output, "tagged", config, parents, extra=extra, skip=("logs",))
     return stats
 
 

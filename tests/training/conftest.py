@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tracemix.artifacts import write_manifest
+
 ARCH = {
     "llama": {"hidden_size": 32, "intermediate_size": 64},
     "qwen2": {"hidden_size": 32, "intermediate_size": 64},
@@ -48,7 +50,7 @@ def write_text_mixture(root, texts=MEMO_TEXTS):
         "domain": [domains[i % 4] for i in range(len(texts))],
         "scaffold_score": [0.5] * len(texts),
     }).write_parquet(root / "00000.parquet")
-    (root / "manifest.json").write_text('{"config_hash": "recipe-123"}\n')
+    write_manifest(root, "mixture", {"recipe": "memo"})
     return root
 
 
@@ -61,6 +63,7 @@ def write_chat_mixture(root, chats):
         "id": [f"chat-{i}" for i in range(len(chats))], "text": flat, "source": ["test-chat"] * len(chats),
         "domain": ["code_text"] * len(chats), "messages": chats,
     }).write_parquet(root / "00000.parquet")
+    write_manifest(root, "mixture", {"recipe": "chats"})
     return root
 
 

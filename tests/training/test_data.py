@@ -4,7 +4,9 @@ import polars as pl
 import pytest
 
 from tests.training.conftest import CHATS, write_chat_mixture, write_text_mixture
+from tracemix.artifacts import write_manifest
 from tracemix.errors import DataError
+from tracemix.provenance import config_hash, file_hash
 from training.config import Objective
 from training.data import check_dataset, iter_texts, load_mixture, read_dataset
 
@@ -13,16 +15,19 @@ def test_parquet_jsonl_and_save_to_disk_folders_load_the_same_rows(tmp_path):
     root = write_text_mixture(tmp_path / "pq", ["a b", "c d", "e f"])
     ds, info = load_mixture(root, Objective.CAUSAL_LM)
     assert ds.column_names == ["text"] and ds["text"] == ["a b", "c d", "e f"]
-    assert info["n_rows"] == 3 and info["recipe_hash"] == "recipe-123" and len(info["manifest_hash"]) == 64
+    assert info["n_rows"] == 3 and info["recipe_hash"] == config_hash({"recipe": "memo"})
+    assert info["manifest_hash"] == file_hash(root / "manifest.json") and info["parent"]["kind"] == "mixture"
 
     jl = tmp_path / "jl"
     jl.mkdir()
     (jl / "00000.jsonl").write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n"
                                             for i, t in enumerate(["x", "y"])))
+    write_manifest(jl, "mixture", {})
     assert load_mixture(jl, Objective.CAUSAL_LM)[0]["text"] == ["x", "y"]
 
     disk = tmp_path / "disk"
     read_dataset(root).save_to_disk(str(disk))
+    write_manifest(disk, "mixture", {})
     assert read_dataset(disk)["text"] == ["a b", "c d", "e f"]
 
 
@@ -53,10 +58,13 @@ def test_folders_without_shards_or_with_mixed_formats_fail(tmp_path):
     with pytest.raises(DataError, match="mixture folder not found"):
         read_dataset(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match="no .parquet / .jsonl shards"):
+    with pytest.raises(DataError, match="no manifest.json"):
         read_dataset(tmp_path / "empty")
     mixed = write_text_mixture(tmp_path / "mixed", ["a"])
     (mixed / "x.jsonl").write_text('{"text": "b"}\n')
+    with pytest.raises(DataError, match=r"x.jsonl is not listed .*rerun `tracemix mix`"):
+        read_dataset(mixed)
+    write_manifest(mixed, "mixture", {})
     with pytest.raises(DataError, match="both .parquet and .jsonl"):
         read_dataset(mixed)
 

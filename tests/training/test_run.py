@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
@@ -32,8 +33,11 @@ def test_same_seed_same_losses_and_resume_continues_exactly(tiny_tokenizer_dir, 
     cut = _losses(tmp_path / "cut")
     assert sorted(cut) == [1, 2, 3] and all(cut[s] == _losses(tmp_path / "full")[s] for s in cut)
 
+    half = tmp_path / "cut" / "checkpoint-5"  # a save cut short by a kill: trainer_state.json is written last
+    shutil.copytree(tmp_path / "cut" / "checkpoint-3", half)
+    (half / "trainer_state.json").write_text('{"global_step": 5, "log_hist')
     resumed = run_training(cfg, data=text_mixture, output=tmp_path / "cut", max_steps=6)  # auto-resume
-    assert resumed["resumed_from"].endswith("checkpoint-3") and resumed["global_step"] == 6
+    assert resumed["resumed_from"].endswith("checkpoint-3") and resumed["global_step"] == 6 and not half.exists()
     assert _losses(tmp_path / "cut") == _losses(tmp_path / "full")
     assert resumed["final_loss"] == full["final_loss"]
 
@@ -50,8 +54,11 @@ def test_checkpoint_folder_contract(tiny_tokenizer, tiny_tokenizer_dir, text_mix
     assert tok.get_vocab() == tiny_tokenizer.get_vocab() and tok.chat_template == tiny_tokenizer.chat_template
     assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((out / "manifest.json").read_text()) == json.loads(json.dumps(manifest, default=str))
-    assert manifest["parents"] == {"mixture": file_hash(text_mixture / "manifest.json")}
-    assert manifest["data"]["recipe_hash"] == "recipe-123" and manifest["seed"] == 7
+    assert manifest["parents"] == [{"kind": "mixture", "path": str(text_mixture.resolve()),
+                                    "manifest_hash": file_hash(text_mixture / "manifest.json")}]
+    recipe_hash = json.loads((text_mixture / "manifest.json").read_text())["config_hash"]
+    assert manifest["data"]["recipe_hash"] == recipe_hash and manifest["seed"] == 7
+    assert "model.safetensors" in manifest["files"] and not any(f.startswith("checkpoint-") for f in manifest["files"])
     assert manifest["config"]["training"]["max_steps"] == 3 and "transformers" in manifest["versions"]
     assert [r["step"] for r in json.loads((out / "trainer_state.json").read_text())["log_history"]
             if "loss" in r] == [1, 2, 3]

@@ -2,6 +2,7 @@ import polars as pl
 import pytest
 
 from tests.training.conftest import CHATS, write_chat_mixture, write_text_mixture
+from tracemix.artifacts import write_manifest
 from tracemix.cli import main as tracemix
 from tracemix.errors import DataError
 from training.data import iter_texts, read_dataset
@@ -42,6 +43,7 @@ def test_shards_without_text_or_messages_are_refused(tmp_path):
     root = tmp_path / "ids"
     root.mkdir()
     pl.DataFrame({"id": ["1", "2"], "score": [0.1, 0.2]}).write_parquet(root / "00000.parquet")
+    write_manifest(root, "mixture", {})
     with pytest.raises(DataError, match=r"no `text` or `messages` column \(found id, score\)"):
         iter_mixture_texts(root)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tracemix.artifacts import write_manifest
 from tracemix.domains import DOMAINS
 
 WORDS = ["alpha", "beta", "step", "sum", "def", "x", "=", "+", "river", "proof", "loop", "return", "42"]
@@ -44,10 +44,7 @@ def make_tagged(folder: Path, per_domain: dict[str, int] | int = 40, *, seed: in
         chunk = rows[f * per:(f + 1) * per]
         if chunk:
             pq.write_table(pa.Table.from_pylist(chunk), folder / f"{f:05d}.parquet", row_group_size=row_group)
-    manifest = {"kind": "tracemix.tagged", "config_hash": f"h{seed}"}
-    if tokens:
-        manifest["tokenizer"] = tokens
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(folder, "tagged", {"seed": seed, "prefix": prefix}, extra={"tokenizer": tokens})
     return folder
 
 

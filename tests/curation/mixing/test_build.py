@@ -29,7 +29,7 @@ def test_interrupted_run_resumes_without_redoing_finished_tasks(tagged, tmp_path
     out = tmp_path / "out"
     with pytest.raises(Exception, match="node lost"):
         build_mixture(tokens_recipe(tagged), out, tasks=2)
-    assert not (out / "manifest.json").exists() and (out / ".work").exists()
+    assert not (out / "manifest.json").exists() and (tmp_path / ".out.mix").exists()
     first = calls["scatter"]
     monkeypatch.setattr(GatherShard, "run", real_gather)
     resumed = build_mixture(tokens_recipe(tagged), out, tasks=2)
@@ -75,4 +75,4 @@ def test_overrides_and_recipe_files_are_accepted(tagged, tmp_path):
                       overrides={"density.math_text.share": 0.0, "budget.total": 1000})
     assert m["entries"]["math_text"]["buckets"]["scaffold"]["target"] == 0
     assert m["entries"]["math_text"]["buckets"]["plain"]["target"] == 300
-    assert m["recipe"]["density"]["math_text"]["share"] == 0.0
+    assert m["config"]["density"]["math_text"]["share"] == 0.0

@@ -32,7 +32,7 @@ def test_manifest_reports_targets_and_achieved_per_domain_group_and_bucket(ift):
     assert m["domains"]["general"]["target"] is None  # inside a group: only the group has a target
     assert m["entries"]["coding"]["buckets"]["all"]["supply_documents"] == 60
     assert m["repeats"] == {"max_repeats": 1, "copies_max": 1, "upsampled": False}
-    assert len(m["recipe_hash"]) == 64 and m["seed"] == 7 and m["unit"] == "documents"
+    assert len(m["config_hash"]) == 64 and m["seed"] == 7 and m["unit"] == "documents"
     assert {"versions", "git_commit", "created", "parents"} <= set(m)
     assert next(iter(m["supply"].values()))["general"]["documents"] == 50
 

@@ -38,7 +38,7 @@ def test_output_is_identical_for_any_number_of_tasks(tagged, tmp_path):
     fa, fb = read_mixture(tmp_path / "a"), read_mixture(tmp_path / "b")
     assert fa.equals(fb)
     assert fa.height == a["budget"]["documents"] and fa["n_tokens"].sum() == a["budget"]["achieved"]
-    assert not (tmp_path / "a" / ".work").exists()
+    assert not (tmp_path / ".a.mix").exists()
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

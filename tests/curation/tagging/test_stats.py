@@ -6,6 +6,7 @@ import pytest
 
 from curation.tagging.stats import compute_stats, main, write_stats
 from curation.tagging.tag import tagged_schema
+from tracemix.artifacts import write_manifest
 from tracemix.errors import DataError
 
 
@@ -99,11 +100,13 @@ def test_bad_input_is_summed_with_examples(tagged):
     ]
 
 
-def test_cli_prints_and_writes_missing_stats(tagged, capsys):
+def test_cli_prints_a_complete_folder_and_refuses_one_without_manifest(tagged, capsys):
+    with pytest.raises(DataError, match="no manifest.json.*rerun the same `tracemix tag`"):
+        main([str(tagged)])
+    write_manifest(tagged, "tagged", {"test": 1}, skip=("logs",))
     assert main([str(tagged)]) == 0
     out = capsys.readouterr().out
     assert "math_text" in out and "malformed_json=1" in out and "a.jsonl:9" in out
-    assert json.loads((tagged / "stats.json").read_text())["documents"] == 4
     assert main([str(tagged), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["domains"]["general"]["documents"] == 1
 
