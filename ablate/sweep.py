@@ -11,10 +11,13 @@ axes:                                         # grid over axes; each axis sets o
   #   mixture.other: [1.0, 0.5, 0.0]
 train: {config: recipes/train/tiny_moe.yaml, max_steps: 30, overrides: {}}
 eval: {tasks: symbolic, backend: hf, limit: 20, batch_size: 16, max_new_tokens: 24}       # EvalSettings
-perplexity: {data: data/tagged/demo, max_tokens_per_domain: 8000}   # optional: PerplexitySettings
-probe: {data: data/tagged/demo, max_tokens_per_domain: 4000, seq_len: 128}   # optional: ProbeSettings
-seed: 1234
+perplexity: {max_tokens_per_domain: 8000}   # optional: held-out bits per byte (PerplexitySettings)
+probe: {max_tokens_per_domain: 4000, seq_len: 128}   # optional: ProbeSettings; data: the held-out set
+seeds: [1, 2, 3]       # training seeds (init and data order): every variant trains once per seed
+alpha: 0.05            # significance after correcting over every comparison (correction: holm | bh)
+heldout: 0.1           # fraction of each domain's documents held out of every mixture (or {domain: f})
 ```
+Every sweep is measured in one frame (`ablate.frame`): one held-out set carved before mixing, one tokenizer.
 The stage sections are the areas' own settings objects (`eval.settings`, `probes.settings`): the same keys,
 defaults and checks as `tracemix eval` / `tracemix probe`. Relative paths resolve against the current
 directory, like every other tracemix command.
@@ -24,16 +27,18 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
+
+from ablate.frame import HELDOUT_FRACTION
 
 from eval.settings import EvalSettings, PerplexitySettings
 from probes.settings import ProbeSettings
 from tracemix.config import ConfigModel, load_config, parse_yaml
 from tracemix.errors import RecipeError
 
-SWEEP_KEYS = "name, recipe, axes, train, eval, perplexity, probe, seed"
+SWEEP_KEYS = "name, recipe, axes, train, eval, perplexity, probe, seed, seeds, alpha, correction, heldout"
 
 
 class TrainStage(ConfigModel):
@@ -54,7 +59,11 @@ class Sweep(ConfigModel):
     eval: EvalSettings | None = None
     perplexity: PerplexitySettings | None = None
     probe: ProbeSettings | None = None
-    seed: int = 1234
+    seed: int = 1234  # the training seed when `seeds` is not given
+    seeds: list[int] | None = Field(None, min_length=1)  # training seeds: every variant runs once per seed
+    alpha: float = Field(0.05, gt=0, lt=1)  # significance level, after correcting over all comparisons
+    correction: Literal["holm", "bh"] = "holm"  # Holm (family-wise) or Benjamini-Hochberg (false discovery)
+    heldout: float | dict[str, float] = HELDOUT_FRACTION  # held-out fraction of every (or each) domain
 
     _file: str = PrivateAttr(default="<sweep>")
 
@@ -78,10 +87,34 @@ class Sweep(ConfigModel):
 
     @field_validator("perplexity")
     @classmethod
-    def _exclude_is_the_mixture(cls, settings: PerplexitySettings | None):
-        if settings is not None and settings.exclude is not None:
-            raise ValueError("`exclude` is set by the sweep (each variant's own mixture); remove it")
+    def _heldout_is_the_frame(cls, settings: PerplexitySettings | None):
+        if settings is not None and (settings.exclude is not None or settings.data is not None):
+            raise ValueError("`data` and `exclude` are set by the sweep: held-out loss is measured on the sweep's "
+                             "held-out set (key `heldout`), which no mixture contains; remove them")
         return settings
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_differ(cls, seeds: list[int] | None):
+        if seeds is not None and len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must differ, got {seeds}")
+        return seeds
+
+    @field_validator("heldout")
+    @classmethod
+    def _fractions(cls, heldout: float | dict[str, float]):
+        from tracemix.domains import DOMAINS
+
+        for key, value in (heldout if isinstance(heldout, dict) else {"heldout": heldout}).items():
+            if key != "heldout" and key not in DOMAINS:
+                raise ValueError(f"unknown domain '{key}'; known: {', '.join(DOMAINS)}")
+            if not 0 <= value < 1:
+                raise ValueError(f"a held-out fraction is in [0, 1), got {value} for {key}")
+        return heldout
+
+    def training_seeds(self) -> list[int]:
+        """The seeds every variant trains with: `seeds`, or the single `seed`."""
+        return list(self.seeds or [self.seed])
 
     def variants(self) -> list[dict[str, Any]]:
         """Every grid point as {"name", "label" (axis -> value), "overrides" (dotted recipe key -> value)}."""

@@ -127,7 +127,7 @@ def _bwrap_command(bwrap: str, exe: str, prefix: str, tmpfs_mb: int) -> list[str
     cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
             "--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--chdir", "/tmp",
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    python = [exe, "-I", "-c", _BOOTSTRAP]
+    python = [exe, "-I", "-S", "-c", _BOOTSTRAP]  # -S: the standard library only, and a fast start
     if os.geteuid() == 0:
         # as root bwrap would map the sandbox uid back onto root; a real setuid to nobody instead
         setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
@@ -186,7 +186,7 @@ def _execute(program: str, timeout: float, memory_mb: int, max_procs: int, file_
         if isolated:
             cmd, cwd = _bwrap_command(shutil.which("bwrap") or "bwrap", exe, prefix, tmpfs_mb), "/"
         else:
-            cmd, cwd = [exe, "-I", "-c", _BOOTSTRAP], stack.enter_context(
+            cmd, cwd = [exe, "-I", "-S", "-c", _BOOTSTRAP], stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="tracemix-unsafe-"))
         start = time.monotonic()
         try:
