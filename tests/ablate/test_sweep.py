@@ -83,7 +83,11 @@ def test_stage_sections_are_the_areas_settings(tmp_path):
     ({"probe": {"dta": "data/tagged/demo"}}, r"sweep\.yaml: probe\.dta: unknown key; did you mean `data`\?"),
     ({"probe": {"seq_len": "128"}}, r"sweep\.yaml: probe\.seq_len: expected an integer, got a string"),
     ({"eval": {"tasks": "symbolic", "limit": True}}, r"sweep\.yaml: eval\.limit: expected an integer, got a boolean"),
-    ({"perplexity": {"exclude": "x"}}, r"sweep\.yaml: perplexity: `exclude` is set by the sweep"),
+    ({"perplexity": {"exclude": "x"}}, r"sweep\.yaml: perplexity: `data` and `exclude` are set by the sweep"),
+    ({"perplexity": {"data": "x"}}, r"sweep\.yaml: perplexity: .*measured on the sweep's held-out set"),
+    ({"seeds": [1, 1]}, r"sweep\.yaml: seeds: seeds must differ"),
+    ({"heldout": {"math_txt": 0.1}}, r"sweep\.yaml: heldout: .*unknown domain 'math_txt'"),
+    ({"correction": "bonferroni"}, r"sweep\.yaml: correction: "),
     ({"seed": 1.5}, r"sweep\.yaml: seed: expected an integer, got a number \(1\.5\)"),
 ])
 def test_mistyped_stage_settings_fail_at_load_naming_the_key(tmp_path, sections, message):
@@ -97,7 +101,6 @@ def test_mistyped_stage_settings_fail_at_load_naming_the_key(tmp_path, sections,
     ({"eval": {"tasks": "symbolic,coin_flp"}}, r"sweep\.yaml: eval\.tasks: unknown task or suite 'coin_flp'\. "
                                                r"Did you mean 'coin_flip'"),
     ({"eval": {"tasks": "symbolic", "backend": "openai"}}, r"sweep\.yaml: eval\.base_url: the openai backend"),
-    ({"perplexity": {"data": "missing"}}, r"sweep\.yaml: perplexity\.data: probe data folder 'missing'"),
     ({"probe": {"data": "recipes", "domains": ["math_txt"]}}, r"sweep\.yaml: probe\.data: no \*\.parquet"),
 ])
 def test_a_sweep_fails_in_seconds_before_any_stage_runs(tmp_path, monkeypatch, sections, message):
