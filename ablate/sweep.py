@@ -32,7 +32,6 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, field_validator
 
 from ablate.frame import HELDOUT_FRACTION
-
 from eval.settings import EvalSettings, PerplexitySettings
 from probes.settings import ProbeSettings
 from tracemix.config import ConfigModel, load_config, parse_yaml

@@ -86,7 +86,7 @@ def speed(work: Path, n: int = 4000) -> dict:
 
 def llm_labelling(work: Path, n: int) -> dict:
     from curation.classifiers.llm_label import LLMClassifier
-    from tests.curation.openai_server import FakeOpenAIServer
+    from tests.openai_server import FakeOpenAIServer
 
     texts = [f"document {i} [label:{('general', 'math_text')[i % 2]} scaffold:{i % 4}]" for i in range(n)]
     out = {"docs": n, "server_delay_s": 0.05}

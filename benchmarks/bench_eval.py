@@ -79,7 +79,7 @@ def bench_hf(prompts: list[str], batch_size: int, max_new_tokens: int, threads: 
 
 def bench_openai(prompts: list[str], latency: float, levels: list[int]) -> dict:
     from eval.backends.openai import OpenAIBackend
-    from tests.eval.openai_server import FakeOpenAIServer
+    from tests.openai_server import FakeOpenAIServer
 
     out = {"latency_s": latency, "n_requests": len(prompts), "levels": {}}
     with FakeOpenAIServer(lambda prompt, body: "The answer is 42.", latency=latency) as server:

@@ -24,7 +24,9 @@ def extraction_prompt(task: TaskConfig, prompt: str, generation: str) -> str:
 
 
 class LLMExtractor:
-    """Extract answers with an OpenAI-compatible model (`base_url`, `model`; key from the environment)."""
+    """Extract answers with an OpenAI-compatible model (`base_url`, `model`; key from the environment).
+
+    Requests go through the openai backend (`tracemix.openai_client`): same retries, caches and redaction."""
 
     def __init__(self, model: str = "gpt-3.5-turbo", base_url: str | None = None, **kw: Any) -> None:
         from eval.backends.openai import OpenAIBackend
@@ -48,4 +50,4 @@ class LLMExtractor:
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"model": self.backend.model, "base_url": self.backend.base_url}
+        return self.backend.client.describe()

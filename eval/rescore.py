@@ -23,6 +23,10 @@ def rescore(run_dir: str | Path, extractor: str = "rules", output: str | Path | 
     if not configs:
         raise DataError(f"{run_dir}/results.json has no `task_configs`; it was not written by `tracemix eval`")
     tasks = {name: parse_task(cfg, f"{run_dir}/results.json: task_configs.{name}") for name, cfg in configs.items()}
+    if extractor == "llm":
+        from eval.backends.openai import run_cache_dir
+
+        llm_kw.setdefault("cache_dir", run_cache_dir(output or run_dir))  # this rescoring run's own cache
     llm = make_llm_extractor(extractor_model, extractor_base_url, **llm_kw) if extractor == "llm" else None
     by_task: dict[str, list[dict]] = defaultdict(list)
     for s in samples:

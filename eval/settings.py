@@ -50,7 +50,9 @@ class EvalSettings(ConfigModel):
     api_key_env: str = "OPENAI_API_KEY"  # the name of the variable, never the key
     concurrency: int = Field(8, gt=0)  # openai
     retries: int = Field(4, ge=0)  # openai
-    cache: bool = True  # openai: read and write the response cache
+    cache: bool = True  # openai: read and write the run's response cache
+    shared_cache: str | None = None  # openai: opt-in cross-run response cache; needs model_revision
+    model_revision: str | None = None  # openai: the served checkpoint's revision, part of every cache key
     extractor: Extractor = Extractor.RULES
     extractor_model: str | None = None
     extractor_base_url: str | None = None
@@ -82,6 +84,8 @@ class EvalSettings(ConfigModel):
                                   "concurrency": self.concurrency, "max_retries": self.retries}
             if not self.cache:
                 kw["cache_dir"] = None
+            if self.shared_cache or self.model_revision:
+                kw |= {"shared_cache_dir": self.shared_cache, "model_revision": self.model_revision}
             return kw
         kw = {"chat_template": {ChatTemplate.AUTO: None, ChatTemplate.ON: True, ChatTemplate.OFF: False}[
             self.chat_template]}

@@ -120,24 +120,28 @@ def run_label(args: argparse.Namespace) -> int:
     from tracemix.provenance import provenance
 
     console = Console(stderr=True)
-    clf = LLMClassifier(args.base_url, args.model, api_key_env=args.api_key_env, cache_dir=args.cache_dir,
-                        max_concurrency=args.max_concurrency, max_retries=args.max_retries,
-                        timeout=args.timeout, max_chars=args.max_chars or MAX_CHARS, max_tokens=args.max_tokens)
+    output = Path(args.output)
+    # the run's own cache sits next to its output: it serves a resumed (or repeated) run, never another one
+    clf = LLMClassifier(args.base_url, args.model, api_key_env=args.api_key_env,
+                        cache_dir=output.with_name(output.name + ".cache"), shared_cache_dir=args.shared_cache,
+                        model_revision=args.model_revision, max_concurrency=args.max_concurrency,
+                        max_retries=args.max_retries, timeout=args.timeout, max_chars=args.max_chars or MAX_CHARS,
+                        max_tokens=args.max_tokens)
     reader, docs = _read_documents(args.input, limit=args.limit, text_key=args.text_key)
-    clf.check_endpoint()
+    identity = clf.check_endpoint()
     if args.sample is not None:
         docs = reservoir_sample(docs, args.sample, args.seed)
     records = [{"id": doc.id, "text": doc.text} for doc in docs]
     if not records:
         raise DataError(f"{args.input}: no documents to label")
     counts: Counter[str] = Counter()
-    output = Path(args.output)
     with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for row in label_records(records, clf, progress=not args.quiet):
             counts[row["label"]] += 1
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     stats = clf.stats
-    config = {"input": args.input, "base_url": args.base_url, "model": args.model,
+    config = {"input": args.input, "base_url": clf.base_url, "model": args.model,
+              "model_identity": identity["model"], "model_revision": args.model_revision,
               "prompt_version": PROMPT_VERSION, "max_chars": clf.max_chars, "limit": args.limit,
               "sample": args.sample, "seed": args.seed}
     manifest = {"labeled": sum(counts.values()), "label_counts": {d: counts[d] for d in DOMAINS},
@@ -164,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("label", help="label documents with an OpenAI-compatible LLM endpoint",
                          description="Ask an LLM for each document's domain and scaffold rating (strict JSON, "
-                                     "cached on disk, retried with backoff). The key is read from the environment.")
+                                     "cached for this run, retried with backoff). The key is read from the "
+                                     "environment and never written.")
     lab.add_argument("--input", required=True, help="file or folder of JSONL/chat JSONL/Parquet/ShareGPT JSON, "
                                                     "or hf:ORG/NAME[:CONFIG][:SPLIT]")
     lab.add_argument("--base-url", required=True, help="e.g. http://localhost:8000/v1 (vLLM) or "
@@ -176,7 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="label a uniform random sample of N documents of the whole input (see --seed)")
     lab.add_argument("--seed", type=int, default=0, help="seed of --sample")
     lab.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
-    lab.add_argument("--cache-dir", default=None, help="answer cache (default ~/.cache/tracemix/llm-labels)")
+    lab.add_argument("--shared-cache", metavar="DIR",
+                     help="also use an answer cache shared across runs (needs --model-revision); by default "
+                          "answers are cached only for this run, in OUTPUT.cache next to the output")
+    lab.add_argument("--model-revision", metavar="REV",
+                     help="the served checkpoint's revision or hash, part of every cache key (required by "
+                          "--shared-cache: a server may serve another checkpoint under the same name)")
     lab.add_argument("--api-key-env", default="OPENAI_API_KEY",
                      help="environment variable holding the key (default OPENAI_API_KEY; optional for localhost)")
     lab.add_argument("--max-retries", type=int, default=5, help="retries on 429/5xx/connection errors")

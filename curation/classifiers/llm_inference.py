@@ -77,7 +77,8 @@ def build_label_pipeline(input: str, output: str, model: str, *, server_type: st
     """Reader -> datatrove `InferenceRunner` (vLLM or an endpoint) -> JSONL rows in `output/`.
 
     server_type "vllm" starts `vllm serve MODEL` per task (a GPU machine with the `vllm` extra);
-    "endpoint" sends requests to `endpoint_url` (e.g. http://gpu-node:8000), a server already running.
+    "endpoint" sends requests to `endpoint_url` (e.g. http://gpu-node:8000), a server already running; it is
+    checked here with `tracemix.openai_client` (reachable, key accepted) before any task starts.
     The key for a hosted endpoint is read by the OpenAI client from OPENAI_API_KEY in each worker, so it
     never enters the pickled pipeline. Hand the list to a datatrove executor.
     """
@@ -86,6 +87,10 @@ def build_label_pipeline(input: str, output: str, model: str, *, server_type: st
     if server_type == "endpoint" and not endpoint_url:
         raise TracemixError("server_type 'endpoint' needs endpoint_url, e.g. http://localhost:8000")
     _check_dependencies(server_type, checkpoints=checkpoints_dir is not None)
+    if server_type == "endpoint":  # fail now, with a redacted message, rather than as lost documents mid-run
+        from tracemix.openai_client import OpenAIClient
+
+        OpenAIClient(f"{endpoint_url.rstrip('/')}/v1", model, max_retries=0).check()
     from datatrove.pipeline.inference.run_inference import InferenceConfig, InferenceRunner
     from datatrove.pipeline.writers import JsonlWriter
 

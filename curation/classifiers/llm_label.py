@@ -3,35 +3,30 @@ scaffold rating.
 
 The first step of the standard recipe: an LLM labels a sample, fastText distils it, fastText tags at scale.
 Answers are strict JSON (`{"domain", "scaffold", "reason"}`); anything else is re-asked and, if still
-invalid, counted and reported, never guessed. Every valid answer is cached on disk under
-sha256(model, prompt version, text), so a rerun pays nothing twice. The API key is read from the
-environment when the client is built and is never stored on the object, logged or written.
+invalid, counted and reported, never guessed. Valid answers are cached under the model's identity (what
+the server reports for it, plus an optional revision), the prompt version and the text: in the run's own
+cache, so a resumed run pays nothing twice, and in an opt-in shared cache. Requests go through
+`tracemix.openai_client`; the API key is read from the environment per request and never stored, logged
+or written.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
-import random
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from tracemix.atomic import write_json
 from tracemix.domains import DOMAINS
 from tracemix.errors import TracemixError
+from tracemix.openai_client import EndpointError, MalformedReply, OpenAIClient
 
 PROMPT_VERSION = "domain-scaffold-v1"  # bump when the prompt changes: it is part of the cache key
 MAX_CHARS = 6000  # documents are cut to their first MAX_CHARS characters (~1.5k tokens) before asking
 MAX_SCAFFOLD = 3
-DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tracemix" / "llm-labels"
 
 SYSTEM_PROMPT = """\
 You label documents for a study of how training data shapes reasoning in language models.
@@ -57,7 +52,6 @@ REPAIR_PROMPT = ("That answer is not valid ({error}). Reply with only the JSON o
                  '{{"domain": ..., "scaffold": ..., "reason": ...}}.')
 
 _ANSWER_KEYS = {"domain", "scaffold", "reason"}
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
 class InvalidAnswer(ValueError):
@@ -116,11 +110,6 @@ def truncate(text: str, max_chars: int = MAX_CHARS) -> str:
     return text if len(text) <= max_chars else text[:max_chars]
 
 
-def cache_key(model: str, text: str) -> str:
-    blob = json.dumps([model, PROMPT_VERSION, text], ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 @dataclass
 class LabelStats:
     """What a labelling run cost and where it failed."""
@@ -142,126 +131,85 @@ class LLMClassifier:
 
     `predict(text)` gives probability 1 to the labelled domain; `scaffold(text)` the rating in [0, 1];
     `label(text)` the full `LLMLabel`. All share one cached request per text. `label_many` / `predict_many`
-    run up to `max_concurrency` requests at once. 429, 5xx and connection errors are retried with
-    exponential backoff (honouring Retry-After); invalid answers are re-asked `max_invalid_retries` times
-    with the parse error; a document still without a valid answer raises `LLMAnswerError`.
+    run up to `max_concurrency` requests at once. Transport (retries with backoff honouring Retry-After,
+    the concurrency limit, redaction of secrets) is `tracemix.openai_client.OpenAIClient`. Invalid answers
+    are re-asked `max_invalid_retries` times with the parse error; a document still without a valid answer
+    raises `LLMAnswerError`. Valid labels are cached under the model's identity, the prompt version and the
+    text: `cache_dir` is the run's own cache, `shared_cache_dir` (with `model_revision`) the opt-in shared one.
     """
 
     def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
-                 cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR, max_concurrency: int = 8,
+                 cache_dir: str | os.PathLike | None = None, max_concurrency: int = 8,
                  max_retries: int = 5, timeout: float = 60.0, max_chars: int = MAX_CHARS,
                  max_invalid_retries: int = 2, backoff_base: float = 1.0, backoff_max: float = 60.0,
-                 max_tokens: int = 200):
+                 max_tokens: int = 200, shared_cache_dir: str | os.PathLike | None = None,
+                 model_revision: str | None = None):
         if not base_url or not model:
             raise TracemixError("LLMClassifier needs base_url (e.g. http://localhost:8000/v1) and model")
         if max_concurrency < 1 or max_retries < 0 or max_invalid_retries < 0 or max_chars < 1:
             raise TracemixError("max_concurrency and max_chars must be >= 1, retries >= 0")
-        self.base_url, self.model, self.api_key_env = base_url.rstrip("/"), model, api_key_env
-        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
-        self.max_concurrency, self.max_retries, self.timeout = max_concurrency, max_retries, timeout
+        self.client = OpenAIClient(base_url, model, api_key_env=api_key_env, concurrency=max_concurrency,
+                                   max_retries=max_retries, backoff=backoff_base, backoff_max=backoff_max,
+                                   timeout=timeout, cache_dir=cache_dir, shared_cache_dir=shared_cache_dir,
+                                   model_revision=model_revision)
+        self.base_url, self.model, self.api_key_env = self.client.endpoint, model, api_key_env
+        self.max_concurrency = max_concurrency
         self.max_chars, self.max_invalid_retries, self.max_tokens = max_chars, max_invalid_retries, max_tokens
-        self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.name = f"llm:{model}"
-        self._api_key()  # fail before any work when the key is missing
         self._init_runtime()
 
     def _init_runtime(self) -> None:
-        self._client = None
         self._lock = threading.Lock()
-        self.stats = LabelStats()
+        self._stats = LabelStats()
 
     def __getstate__(self) -> dict:
-        # No client, lock or key travels: workers rebuild the client and read the key from their environment.
-        return {k: v for k, v in self.__dict__.items() if k not in ("_client", "_lock", "stats")}
+        # No lock or key travels: workers rebuild them and read the key from their environment.
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_stats")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._init_runtime()
 
-    def _api_key(self) -> str:
-        key = os.environ.get(self.api_key_env)
-        if key:
-            return key
-        if urlparse(self.base_url).hostname in _LOCAL_HOSTS:
-            return "EMPTY"  # a local vLLM server started without --api-key accepts any key
-        raise TracemixError(f"environment variable {self.api_key_env} is not set; export the API key for "
-                            f"{self.base_url} there (or name another variable with --api-key-env)")
-
     @property
-    def client(self):
-        with self._lock:
-            if self._client is None:
-                from openai import OpenAI
-
-                # Retries are ours (counted, with backoff); the client must not retry behind our back.
-                self._client = OpenAI(base_url=self.base_url, api_key=self._api_key(), timeout=self.timeout,
-                                      max_retries=0)
-            return self._client
+    def stats(self) -> LabelStats:
+        """This object's counts; requests and retries are the client's."""
+        self._stats.requests, self._stats.transport_retries = self.client.stats.requests, self.client.stats.retries
+        return self._stats
 
     def _count(self, **deltas: int) -> None:
         with self._lock:
             for k, v in deltas.items():
-                setattr(self.stats, k, getattr(self.stats, k) + v)
+                setattr(self._stats, k, getattr(self._stats, k) + v)
 
     # -- cache -----------------------------------------------------------------------------------------
-    def _cache_path(self, key: str) -> Path | None:
-        return self.cache_dir / key[:2] / f"{key}.json" if self.cache_dir else None
+    def cache_key(self, text: str) -> str:
+        """The label cache key: the model's identity (see `OpenAIClient.cache_key`), prompt version and text."""
+        return self.client.cache_key({"prompt_version": PROMPT_VERSION, "text": text})
 
     def _cached(self, key: str) -> LLMLabel | None:
-        path = self._cache_path(key)
-        if path is None or not path.is_file():
+        obj = self.client.cached(key) if self.client.caches else None
+        if obj is None:
             return None
         try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
             return LLMLabel(obj["domain"], int(obj["scaffold"]), obj.get("reason", ""))
         except (ValueError, KeyError, TypeError):
             return None  # a damaged entry is asked again and rewritten
 
     def _store(self, key: str, label: LLMLabel) -> None:
-        path = self._cache_path(key)
-        if path is not None:
-            write_json(path, {**asdict(label), "model": self.model, "prompt_version": PROMPT_VERSION})
+        if self.client.caches:
+            self.client.store(key, {**asdict(label), "model": self.model, "prompt_version": PROMPT_VERSION})
 
     # -- requests --------------------------------------------------------------------------------------
-    def _redact(self, message: str) -> str:
-        key = os.environ.get(self.api_key_env)
-        return message.replace(key, "***") if key else message
-
-    def _backoff(self, attempt: int, err: Exception) -> float:
-        delay = min(self.backoff_max, self.backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
-        response = getattr(err, "response", None)
-        retry_after = response.headers.get("retry-after") if response is not None else None
-        with contextlib.suppress(ValueError):  # an HTTP-date Retry-After keeps the exponential delay
-            delay = max(delay, min(self.backoff_max, float(retry_after))) if retry_after else delay
-        return delay
-
     def _complete(self, messages: list[dict[str, str]]) -> str:
-        """One chat completion, retrying transient failures."""
-        import openai
-
-        last: Exception | None = None
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self._count(transport_retries=1)
-                time.sleep(self._backoff(attempt - 1, last))
-            self._count(requests=1)
-            try:
-                reply = self.client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=0.0, max_tokens=self.max_tokens)
-                return reply.choices[0].message.content or ""
-            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as err:
-                last = err
-            except openai.APIStatusError as err:
-                if err.status_code in (408, 409):
-                    last = err
-                    continue
-                if err.status_code in (401, 403, 404):
-                    # Configuration, not data: every document would fail the same way.
-                    raise TracemixError(self._redact(
-                        f"{self.base_url} answered {err.status_code} for model '{self.model}': {err.message}. "
-                        f"Check --base-url, --model and the key in ${self.api_key_env}")) from None
-                raise LLMAnswerError(self._redact(f"request rejected ({err.status_code}): {err.message}")) from None
-        raise LLMAnswerError(self._redact(f"gave up after {self.max_retries + 1} attempts: {last}"))
+        """One chat completion; the client retries transient failures."""
+        try:
+            return self.client.chat(messages, max_tokens=self.max_tokens, temperature=0.0, use_cache=False).text
+        except MalformedReply:
+            raise  # the server is broken, not this document: stop the run with the client's message
+        except EndpointError as err:
+            if err.status in (401, 403, 404):  # configuration, not data: every document would fail the same way
+                raise TracemixError(str(err)) from None
+            raise LLMAnswerError(str(err)) from None
 
     def _ask(self, text: str) -> LLMLabel:
         messages = [{"role": "system", "content": SYSTEM_PROMPT},
@@ -281,25 +229,15 @@ class LLMClassifier:
         raise LLMAnswerError(f"no valid answer after {self.max_invalid_retries + 1} tries (last: {error})")
 
     # -- public ----------------------------------------------------------------------------------------
-    def check_endpoint(self) -> None:
-        """Fail fast when the endpoint cannot be reached or rejects the key (one GET /models)."""
-        import openai
-
-        try:
-            self.client.models.list()
-        except openai.APIConnectionError as err:
-            raise TracemixError(f"cannot reach {self.base_url} ({err.__class__.__name__}); is the server "
-                                "running and does --base-url end in /v1?") from None
-        except openai.AuthenticationError as err:
-            raise TracemixError(self._redact(f"{self.base_url} rejected the key in ${self.api_key_env}: "
-                                             f"{err.message}")) from None
-        except openai.APIStatusError:
-            pass  # some servers have no /models; the first labelling request will tell
+    def check_endpoint(self) -> dict[str, Any]:
+        """Fail fast when the endpoint cannot be reached or rejects the key (one GET /models); returns the
+        model's identity as the server reports it."""
+        return self.client.check()
 
     def label(self, text: str) -> LLMLabel:
         """The label of one document (from the cache when this model already answered for this text)."""
         text = truncate(text, self.max_chars)
-        key = cache_key(self.model, text)
+        key = self.cache_key(text) if self.client.caches else ""
         self._count(documents=1)
         hit = self._cached(key)
         if hit is not None:
@@ -321,7 +259,7 @@ class LLMClassifier:
         """Labels in input order, `max_concurrency` requests at a time; failures are returned, not raised."""
         texts = list(texts)
         # Identical texts (after truncation) are asked once.
-        keys = [cache_key(self.model, truncate(t, self.max_chars)) for t in texts]
+        keys = [truncate(t, self.max_chars) for t in texts]
         first: dict[str, int] = {}
         for i, k in enumerate(keys):
             first.setdefault(k, i)

@@ -4,7 +4,7 @@ from eval import run_eval
 from eval.llm_extract import SYSTEM, LLMExtractor, extraction_prompt
 from eval.registry import get_task
 from eval.sources import build_prompt, load_examples
-from tests.eval.openai_server import FakeOpenAIServer, answer_key
+from tests.openai_server import FakeOpenAIServer, answer_key
 
 
 def test_llm_extractor_reads_the_answer_and_rules_normalise_it(tmp_path):
@@ -38,4 +38,5 @@ def test_both_extractions_are_recorded_per_sample(tmp_path, monkeypatch):
     sample = json.loads((tmp_path / "run" / "samples.jsonl").read_text().splitlines()[0])
     assert sample["extracted"]["rules"] is None and sample["extracted"]["llm"] == sample["gold"]
     assert sample["correct_by"] == {"rules": False, "llm": True} and sample["correct"] is True
-    assert results["extractor_llm"] == {"model": "judge", "base_url": judge.base_url}
+    assert results["extractor_llm"] == {"model": "judge", "base_url": judge.base_url, "model_revision": None,
+                                        "model_identity": {"id": "judge", "listed": False}}  # serves fake-model

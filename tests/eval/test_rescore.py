@@ -3,7 +3,7 @@ import json
 from eval import rescore, run_eval
 from eval.registry import get_task
 from eval.sources import build_prompt, load_examples
-from tests.eval.openai_server import FakeOpenAIServer, answer_key
+from tests.openai_server import FakeOpenAIServer, answer_key
 
 
 def test_rescore_with_llm_extractor_without_generating(tmp_path):

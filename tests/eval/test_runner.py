@@ -4,7 +4,7 @@ import pytest
 
 from eval import run_eval
 from eval.task import parse_task
-from tests.eval.openai_server import FakeOpenAIServer
+from tests.openai_server import FakeOpenAIServer
 from tracemix.errors import DataError, RecipeError
 
 PROBLEMS = [

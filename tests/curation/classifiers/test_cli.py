@@ -11,7 +11,7 @@ import pytest
 from curation.classifiers.cli import main
 from curation.classifiers.fasttext_tagger import FastTextClassifier
 from tests.curation.classifiers.test_fasttext_tagger import synthetic_corpus
-from tests.curation.openai_server import FakeOpenAIServer
+from tests.openai_server import FakeOpenAIServer
 from tracemix.cli import main as tracemix_main
 from tracemix.errors import DataError, TracemixError
 
@@ -43,10 +43,9 @@ def test_label_then_train_then_predict(tmp_path, monkeypatch, capsys, caplog):
         {"id": "chat-0", "messages": [{"role": "user", "content": "How do I sort? [label:code_text scaffold:1]"},
                                       {"role": "assistant", "content": "Use sorted(xs)."}]}])
     labeled = tmp_path / "labels" / "llm.jsonl"
-    cache = tmp_path / "cache"
     with FakeOpenAIServer() as srv:
         argv = ["label", "--input", str(inp), "--base-url", srv.base_url, "--model", "fake-model",
-                "--output", str(labeled), "--cache-dir", str(cache), "--max-concurrency", "4", "--quiet"]
+                "--output", str(labeled), "--max-concurrency", "4", "--quiet"]
         assert main(argv) == 0
         assert len(srv.requests) == 240
         assert set(srv.auth_headers) == {f"Bearer {SECRET}"}
@@ -60,14 +59,15 @@ def test_label_then_train_then_predict(tmp_path, monkeypatch, capsys, caplog):
         assert manifest["bad_input"] == {"malformed_json": 1, "empty_text": 1}
         assert manifest["config"]["model"] == "fake-model" and "git_commit" in manifest
 
-        # a rerun pays nothing
+        # a rerun of the same command (a resume) pays nothing: its cache sits next to its output
         srv.reset_counts()
         assert main(argv) == 0
-        assert len(srv.requests) == 0
+        assert len(srv.requests) == 0 and (tmp_path / "labels" / "llm.jsonl.cache").is_dir()
+        assert manifest["config"]["model_identity"] == {"id": "fake-model", "listed": True, "owned_by": "tests"}
 
         # chats are labelled as a whole
         assert main(["label", "--input", str(chats), "--base-url", srv.base_url, "--model", "fake-model",
-                     "--output", str(tmp_path / "chat_labels.jsonl"), "--cache-dir", str(cache), "--quiet"]) == 0
+                     "--output", str(tmp_path / "chat_labels.jsonl"), "--quiet"]) == 0
         chat_row = json.loads((tmp_path / "chat_labels.jsonl").read_text())
         assert chat_row["label"] == "code_text"
         assert chat_row["text"].startswith("user: How do I sort?") and "\n\nassistant: Use sorted" in chat_row["text"]
@@ -121,7 +121,7 @@ def test_label_reports_failures_and_fails_when_nothing_is_labelled(tmp_path, mon
     inp = write_jsonl(tmp_path / "in.jsonl", [{"id": "ok", "text": "[label:general scaffold:0] fine"},
                                              {"id": "bad", "text": "[invalid] always prose"}])
     with FakeOpenAIServer() as srv:
-        base = ["--base-url", srv.base_url, "--model", "fake-model", "--cache-dir", str(tmp_path / "c"), "--quiet"]
+        base = ["--base-url", srv.base_url, "--model", "fake-model", "--quiet"]
         assert main(["label", "--input", str(inp), "--output", str(tmp_path / "out.jsonl"), *base]) == 0
         manifest = json.loads((tmp_path / "out.jsonl.manifest.json").read_text())
         assert manifest["stats"]["failed"] == 1 and manifest["stats"]["failures"][0]["id"] == "bad"
@@ -136,7 +136,7 @@ def test_label_limit_and_missing_text_field(tmp_path):
     inp = write_jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": f"[label:general scaffold:0] {i}"}
                                              for i in range(10)])
     with FakeOpenAIServer() as srv:
-        base = ["--base-url", srv.base_url, "--model", "fake-model", "--cache-dir", str(tmp_path / "c"), "--quiet"]
+        base = ["--base-url", srv.base_url, "--model", "fake-model", "--quiet"]
         assert main(["label", "--input", str(inp), "--output", str(tmp_path / "o.jsonl"), "--limit", "3", *base]) == 0
         assert len(srv.requests) == 3
         ids = []
@@ -161,7 +161,7 @@ def test_label_fails_fast_when_the_endpoint_is_down(tmp_path):
     inp = write_jsonl(tmp_path / "in.jsonl", [{"id": "1", "text": "hello"}])
     with pytest.raises(TracemixError, match=f"cannot reach http://127.0.0.1:{port}/v1"):
         main(["label", "--input", str(inp), "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m",
-              "--output", str(tmp_path / "o.jsonl"), "--cache-dir", str(tmp_path / "c"), "--quiet"])
+              "--output", str(tmp_path / "o.jsonl"), "--quiet"])
     assert not (tmp_path / "o.jsonl").exists()
 
 

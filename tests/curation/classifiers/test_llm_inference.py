@@ -11,7 +11,7 @@ from datatrove.data import Document
 from datatrove.pipeline.inference.types import InferenceResult
 
 from curation.classifiers.llm_inference import build_label_pipeline, label_rollout, labeled_row
-from tests.curation.openai_server import FakeOpenAIServer
+from tests.openai_server import FakeOpenAIServer
 from tracemix.errors import TracemixError
 
 HAVE_DEPS = all(importlib.util.find_spec(m) is not None for m in ("httpx", "aiofiles"))

@@ -7,7 +7,7 @@ from eval import run_eval
 from eval.backends.openai import EndpointError, OpenAIBackend
 from eval.registry import resolve
 from eval.sources import build_prompt, load_examples
-from tests.eval.openai_server import FakeOpenAIServer, answer_key
+from tests.openai_server import FakeOpenAIServer, answer_key
 
 LIMIT = 5
 
@@ -49,7 +49,7 @@ def test_transient_failures_are_retried(tmp_path):
 
 
 def test_concurrency_overlaps_requests():
-    with FakeOpenAIServer(lambda prompt, body: "ok", latency=0.2) as server:
+    with FakeOpenAIServer(lambda prompt, body: "ok", delay=0.2) as server:
         backend = OpenAIBackend("m", base_url=server.base_url, cache_dir=None, concurrency=8, progress=False)
         start = time.monotonic()
         backend.generate([str(i) for i in range(8)], 4)
@@ -60,7 +60,8 @@ def test_concurrency_overlaps_requests():
 def test_unreachable_endpoint_is_a_clear_error():
     backend = OpenAIBackend("m", base_url="http://127.0.0.1:9/v1", cache_dir=None, max_retries=1, backoff=0.01,
                             progress=False)
-    with pytest.raises(EndpointError, match=r"127\.0\.0\.1:9/v1 failed after 2 attempts.*--base-url"):
+    with pytest.raises(EndpointError, match=r"cannot reach http://127\.0\.0\.1:9/v1/chat/completions: failed "
+                                            r"after 2 attempt\(s\).*--base-url"):
         backend.generate(["x"], 4)
 
 
