@@ -164,10 +164,6 @@ def main(argv: list[str] | None = None) -> int:
             backend_kw["cache_dir"] = None
         if args.shared_cache or args.model_revision:
             backend_kw |= {"shared_cache_dir": args.shared_cache, "model_revision": args.model_revision}
-        if args.shared_cache or args.model_revision:
-            backend_kw |= {"shared_cache_dir": args.shared_cache, "model_revision": args.model_revision}
-        if args.shared_cache or args.model_revision:
-            backend_kw |= {"shared_cache_dir": args.shared_cache, "model_revision": args.model_revision}
     else:
         backend_kw["chat_template"] = {"auto": None, "on": True, "off": False}[args.chat_template]
         if args.device and args.backend == "hf":

@@ -11,9 +11,8 @@ import functools
 import json
 from pathlib import Path
 
-import yaml
-
-from eval.task import AnswerType, EvalDomain, Source, TaskConfig, load_task_file
+from eval.task import AnswerType, SourceKind, TaskConfig, load_task_file, parse_task
+from tracemix.config import read_yaml_mapping
 from tracemix.errors import RecipeError
 
 TASK_DIR = Path(__file__).parent / "tasks"
@@ -27,7 +26,7 @@ def task_files() -> dict[str, Path]:
 
 @functools.cache
 def suites() -> dict[str, list[str]]:
-    data = yaml.safe_load((TASK_DIR / SUITES_FILE).read_text(encoding="utf-8")) or {}
+    data = read_yaml_mapping(TASK_DIR / SUITES_FILE, "suites file", keys="suite: [task, ...]")
     for suite, names in data.items():
         missing = [n for n in names if n not in task_files()]
         if missing:
@@ -65,11 +64,10 @@ def bigbench_task(path: str) -> TaskConfig:
     domain = next((d for k, d in _BIGBENCH_DOMAINS if k in keywords), "knowledge")
     prompt = ("{input}\n{options}\nEnd your reply with \"The answer is (X).\" where X is the option letter.\nA:"
               if choice else "{input}\nEnd your reply with \"The answer is X.\"\nA:")
-    task = TaskConfig(name=f"bigbench_{meta.get('name') or file.parent.name}", domain=EvalDomain(domain),
-                      source=Source(kind="bigbench", path=str(file)), prompt=prompt,
-                      answer_type=AnswerType.CHOICE if choice else AnswerType.STRING,
-                      description=meta.get("description", ""), path=str(file))
-    return task.validate()
+    return parse_task({"name": f"bigbench_{meta.get('name') or file.parent.name}", "domain": domain,
+                       "source": {"kind": SourceKind.BIGBENCH, "path": str(file)}, "prompt": prompt,
+                       "answer_type": AnswerType.CHOICE if choice else AnswerType.STRING,
+                       "description": meta.get("description", "")}, str(file))
 
 
 def get_task(name: str) -> TaskConfig:

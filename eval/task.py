@@ -1,13 +1,18 @@
-"""Typed task configuration, parsed from one small YAML file per task and validated before any work."""
+"""Typed task configuration, parsed from one small YAML file per task and validated before any work.
+
+Task files load through the shared config loader: unknown keys, wrong types and impossible combinations
+are errors naming the file and the key.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from tracemix.config import read_yaml_mapping
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from tracemix.config import ConfigModel, load_config, read_yaml_mapping
 from tracemix.errors import RecipeError
 
 
@@ -42,48 +47,59 @@ DEFAULT_EXTRACTOR = {
     AnswerType.LIST: "list",
     AnswerType.CODE: "code_block",
 }
-SOURCE_KINDS = ("hf", "jsonl", "bigbench", "generator")
 
 
-@dataclass
-class Source:
-    """Where examples come from. `kind` is hf | jsonl | bigbench | generator."""
+class SourceKind(StrEnum):
+    HF = "hf"  # a Hugging Face dataset: hub id, config `name`, `split`
+    JSONL = "jsonl"  # a local JSONL file (`.gz` too)
+    BIGBENCH = "bigbench"  # a BIG-bench task.json
+    GENERATOR = "generator"  # a built-in generator in eval.generators, `n` examples from `seed`
 
-    kind: str
-    path: str = ""  # hub id, JSONL file, task.json file, or generator name
+
+class GoldTransform(StrEnum):
+    """How the gold answer is read from a row (implemented in `eval.sources.GOLD_TRANSFORMS`)."""
+
+    AFTER_HASHES = "after_hashes"  # GSM8K: "... #### 72"
+    LEADING_NUMBER = "leading_number"  # ASDiv: "9 (apples)"
+    INDEX_TO_LETTER = "index_to_letter"  # 2 -> "C"
+    PARENTHESISED_LETTER = "parenthesised_letter"  # BBH: "(A)"
+    NUMBER = "number"  # 12.0 -> "12"
+    HUMANEVAL = "humaneval"  # prompt + test + entry point
+    MBPP = "mbpp"  # asserts (+ setup code or imports)
+
+
+class Source(ConfigModel):
+    """Where examples come from; a file may write it short as `KIND:PATH`."""
+
+    kind: SourceKind
+    path: str  # hub id, JSONL file, task.json file, or generator name
     name: str | None = None  # hub config
     split: str = "test"
-    filter: dict[str, Any] = field(default_factory=dict)  # keep rows whose columns equal these values
-    n: int = 500  # generator: number of examples
+    filter: dict[str, Any] = Field(default_factory=dict)  # keep rows whose columns equal these values
+    n: int = Field(500, ge=1)  # generator: number of examples
     seed: int = 0  # generator: seed
-    options: dict[str, Any] = field(default_factory=dict)  # generator keyword arguments
+    options: dict[str, Any] = Field(default_factory=dict)  # generator keyword arguments
 
+    @model_validator(mode="before")
     @classmethod
-    def parse(cls, spec: Any, where: str) -> Source:
-        """Accept a mapping, or the short strings `bigbench:PATH`, `jsonl:PATH`, `generator:NAME`, `hf:ID`."""
-        if isinstance(spec, str):
-            kind, sep, rest = spec.partition(":")
-            if not sep or kind not in SOURCE_KINDS:
-                raise RecipeError(f"{where}: source '{spec}' must look like KIND:PATH with KIND one of "
-                                  f"{', '.join(SOURCE_KINDS)}")
-            spec = {"kind": kind, "path": rest}
-        if not isinstance(spec, dict):
-            raise RecipeError(f"{where}: `source` must be a mapping or a KIND:PATH string")
-        unknown = set(spec) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise RecipeError(f"{where}: unknown key(s) in `source`: {', '.join(sorted(unknown))}")
-        src = cls(**spec)
-        if src.kind not in SOURCE_KINDS:
-            raise RecipeError(f"{where}: `source.kind` is '{src.kind}'; use one of {', '.join(SOURCE_KINDS)}")
-        if not src.path:
-            raise RecipeError(f"{where}: `source.path` is empty (hub id, file path or generator name)")
-        if src.n < 1:
-            raise RecipeError(f"{where}: `source.n` must be at least 1")
-        return src
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            kind, sep, rest = value.partition(":")
+            if not sep or kind not in set(SourceKind):
+                raise ValueError(f"'{value}' must look like KIND:PATH with KIND one of "
+                                 f"{', '.join(SourceKind)}")
+            return {"kind": kind, "path": rest}
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path_given(cls, value: str) -> str:
+        if not value:
+            raise ValueError("empty; give a hub id, file path or generator name")
+        return value
 
 
-@dataclass
-class TaskConfig:
+class TaskConfig(ConfigModel):
     """One zero-shot task: where the examples come from, how to prompt, extract and score."""
 
     name: str
@@ -92,77 +108,60 @@ class TaskConfig:
     prompt: str  # str.format template over the example's fields (plus `options` for choice tasks)
     answer_type: AnswerType
     gold: str = "answer"  # field holding the gold answer
-    gold_transform: str | None = None  # named transform in eval.sources.GOLD_TRANSFORMS
+    gold_transform: GoldTransform | None = None
     id_field: str | None = None
     choices: str | None = None  # field holding the option texts (choice tasks)
     cot: str | None = None  # chain-of-thought trigger appended after the prompt
-    extractor: str | None = None
+    extractor: str | None = None  # default: the answer type's rule extractor
     metric: Metric = Metric.EXACT_MATCH
-    max_new_tokens: int | None = None
-    version: int = 1
+    max_new_tokens: int | None = Field(None, gt=0)
+    version: int = Field(1, ge=1)
     description: str = ""
-    path: str = ""  # the YAML file it came from
 
-    def validate(self) -> TaskConfig:
+    _path: str = PrivateAttr(default="")
+
+    @property
+    def path(self) -> str:
+        """The file the task came from ("" for one built in code)."""
+        return self._path
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_has_a_field(cls, value: str) -> str:
+        if "{" not in value:
+            raise ValueError("no {field} placeholder; it would ask the same question every time")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskConfig:
         from eval.extract import EXTRACTORS
 
-        where = self.path or self.name
         if self.extractor is None:
             self.extractor = DEFAULT_EXTRACTOR[self.answer_type]
         if self.extractor not in EXTRACTORS:
-            raise RecipeError(f"{where}: `extractor` '{self.extractor}' is unknown; use one of "
-                              f"{', '.join(sorted(EXTRACTORS))}")
+            raise ValueError(f"`extractor` '{self.extractor}' is unknown; use one of {', '.join(sorted(EXTRACTORS))}")
         if self.answer_type == AnswerType.CODE and self.metric != Metric.PASS_AT_1:
-            raise RecipeError(f"{where}: code tasks are scored by execution; set `metric: pass@1`")
+            raise ValueError("code tasks are scored by execution; set `metric: pass@1`")
         if self.metric == Metric.PASS_AT_1 and self.answer_type != AnswerType.CODE:
-            raise RecipeError(f"{where}: `metric: pass@1` needs `answer_type: code`")
-        if self.gold_transform is not None:
-            from eval.sources import GOLD_TRANSFORMS
-
-            if self.gold_transform not in GOLD_TRANSFORMS:
-                raise RecipeError(f"{where}: `gold_transform` '{self.gold_transform}' is unknown; use one of "
-                                  f"{', '.join(sorted(GOLD_TRANSFORMS))}")
-        if "{" not in self.prompt:
-            raise RecipeError(f"{where}: `prompt` has no {{field}} placeholder; it would ask the same question "
-                              "every time")
-        if self.version < 1:
-            raise RecipeError(f"{where}: `version` must be a positive integer")
+            raise ValueError("`metric: pass@1` needs `answer_type: code`")
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("path")
-        return {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in out.items()}
+        return self.model_dump(mode="json")
 
 
-def _enum(enum: type[StrEnum], value: Any, key: str, where: str) -> StrEnum:
-    try:
-        return enum(value)
-    except ValueError:
-        raise RecipeError(f"{where}: `{key}` is '{value}'; use one of "
-                          f"{', '.join(e.value for e in enum)}") from None
+TASK_KEYS = "name, domain, source, prompt, answer_type, ..."
 
 
 def parse_task(data: Any, where: str) -> TaskConfig:
-    """Build and validate a TaskConfig from parsed YAML; errors name the file and key."""
+    """Build and validate a TaskConfig from parsed YAML (or a saved `to_dict()`); errors name `where` and the key."""
     if not isinstance(data, dict):
-        raise RecipeError(f"{where}: a task file must be a mapping of keys")
-    known = {f for f in TaskConfig.__dataclass_fields__} - {"path"}
-    unknown = set(data) - known
-    if unknown:
-        raise RecipeError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}; known keys are "
-                          f"{', '.join(sorted(known))}")
-    for key in ("name", "domain", "source", "prompt", "answer_type"):
-        if key not in data:
-            raise RecipeError(f"{where}: missing required key `{key}`")
-    data = dict(data)
-    data["domain"] = _enum(EvalDomain, data["domain"], "domain", where)
-    data["answer_type"] = _enum(AnswerType, data["answer_type"], "answer_type", where)
-    data["metric"] = _enum(Metric, data.get("metric", "exact_match"), "metric", where)
-    data["source"] = Source.parse(data["source"], where)
-    return TaskConfig(**data, path=where).validate()
+        raise RecipeError(f"{where}: a task file is a mapping of keys ({TASK_KEYS})")
+    task = load_config(data, TaskConfig, what="task file", name=where)
+    task._path = where
+    return task
 
 
 def load_task_file(path: str | Path) -> TaskConfig:
-    data = read_yaml_mapping(path, "task file", keys="name, domain, source, prompt, answer_type, ...")
+    data = read_yaml_mapping(path, "task file", keys=TASK_KEYS)
     return parse_task(data, str(path))

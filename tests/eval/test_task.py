@@ -19,15 +19,18 @@ def test_every_shipped_task_file_validates(path):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"promt": "x"}, r"unknown key\(s\): promt"),
-    ({"domain": "poetry"}, r"`domain` is 'poetry'; use one of symbolic"),
-    ({"answer_type": "code"}, "code tasks are scored by execution"),
+    ({"promt": "x"}, r"bad\.yaml: promt: unknown key; did you mean `prompt`\?"),
+    ({"domain": "poetry"}, r"bad\.yaml: domain: 'poetry' is not one of symbolic, logical"),
+    ({"answer_type": "code"}, r"bad\.yaml: \(top level\): code tasks are scored by execution"),
     ({"metric": "pass@1"}, "`metric: pass@1` needs `answer_type: code`"),
     ({"extractor": "magic"}, "`extractor` 'magic' is unknown"),
-    ({"source": "ftp:x"}, "must look like KIND:PATH"),
-    ({"source": {"kind": "hf", "path": "x", "splitt": "test"}}, r"unknown key\(s\) in `source`: splitt"),
-    ({"gold_transform": "nope"}, "`gold_transform` 'nope' is unknown"),
-    ({"prompt": "no placeholder"}, "has no {field} placeholder"),
+    ({"source": "ftp:x"}, r"bad\.yaml: source: 'ftp:x' must look like KIND:PATH"),
+    ({"source": "hf:"}, r"bad\.yaml: source\.path: empty; give a hub id"),
+    ({"source": {"kind": "hf", "path": "x", "splitt": "test"}}, r"source\.splitt: unknown key; did you mean `split`"),
+    ({"source": {"kind": "generator", "path": "coin_flip", "n": "50"}}, r"source\.n: expected an integer, got a string"),
+    ({"gold_transform": "nope"}, r"gold_transform: 'nope' is not one of after_hashes, leading_number"),
+    ({"prompt": "no placeholder"}, r"prompt: no \{field\} placeholder"),
+    ({"version": True}, r"version: expected an integer, got a boolean \(true\)"),
 ])
 def test_bad_task_files_name_the_key(change, message):
     with pytest.raises(RecipeError, match=message):
@@ -37,10 +40,23 @@ def test_bad_task_files_name_the_key(change, message):
 def test_missing_required_key(tmp_path):
     path = tmp_path / "t.yaml"
     path.write_text(yaml.safe_dump({k: v for k, v in BASE.items() if k != "prompt"}))
-    with pytest.raises(RecipeError, match=r"t\.yaml: missing required key `prompt`"):
+    with pytest.raises(RecipeError, match=r"t\.yaml: prompt: required key missing"):
         load_task_file(path)
 
 
 def test_defaults_follow_the_answer_type():
     task = parse_task(BASE, "t.yaml")
     assert task.extractor == "normalized_string" and task.metric == "exact_match" and task.version == 1
+
+
+def test_every_gold_transform_has_an_implementation():
+    from eval.sources import GOLD_TRANSFORMS
+    from eval.task import GoldTransform
+
+    assert set(GOLD_TRANSFORMS) == set(GoldTransform)
+
+
+def test_a_task_remembers_its_file_but_does_not_accept_it_as_a_key(tmp_path):
+    assert parse_task(BASE, "t.yaml").path == "t.yaml"
+    with pytest.raises(RecipeError, match="path: unknown key"):
+        parse_task({**BASE, "path": "x"}, "t.yaml")
