@@ -36,15 +36,17 @@ def in_valid_split(key: str, seed: int, valid_fraction: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < valid_fraction
 
 
-def _check_records(records: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+def _check_records(records: Iterable[Mapping[str, Any]], labels: tuple[str, ...] = DOMAINS
+                   ) -> list[tuple[str, str, str]]:
     out = []
     for i, rec in enumerate(records):
         where = rec.get("_where", f"record {i}")
         text, label = rec.get("text"), rec.get("label")
         if not isinstance(text, str):
             raise DataError(f"{where}: missing string field 'text'; each labelled record needs 'text' and 'label'")
-        if label not in DOMAINS:
-            raise DataError(f"{where}: label {label!r} is not a domain; use one of {', '.join(DOMAINS)}")
+        if label not in labels:
+            kind = "a domain" if labels == DOMAINS else "a class of this model"
+            raise DataError(f"{where}: label {label!r} is not {kind}; use one of {', '.join(labels)}")
         if not text.strip():
             continue  # an empty document teaches nothing; skipping keeps the rest usable
         key = str(rec.get("id", hashlib.sha256(text.encode()).hexdigest()))
@@ -115,20 +117,22 @@ def train_fasttext(
     seed: int = 0,
     valid_fraction: float = 0.1,
     threads: int = 1,
+    labels: tuple[str, ...] = DOMAINS,
 ) -> dict:
     """Train a supervised fastText domain classifier on `{"text", "label", "id"?}` records.
 
     A deterministic `valid_fraction` of records (by hash of id and seed) is held out; the model written
     to `output` (atomically) is trained on the rest and evaluated on the held-out part. With `threads=1`
     (the default) two runs with the same seed give the same model. Returns the held-out metrics of
-    `classification_metrics` plus split sizes and the training parameters.
+    `classification_metrics` plus split sizes and the training parameters. `labels` are the classes
+    (the four domains by default; the scaffold models use `SCAFFOLD_CLASSES` or `RATING_CLASSES`).
     """
     import fasttext
     import numpy as np
 
     if not 0 <= valid_fraction < 1:
         raise TracemixError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
-    data = _check_records(records)
+    data = _check_records(records, labels)
     train = [r for r in data if not in_valid_split(r[0], seed, valid_fraction)]
     valid = [r for r in data if in_valid_split(r[0], seed, valid_fraction)]
     if not train:
@@ -152,33 +156,33 @@ def train_fasttext(
         model.save_model(str(tmp_model))
 
     gold = [label for _, _, label in valid]
-    pred = [_argmax(p) for p in _predict_many(model, [text for _, text, _ in valid])]
-    metrics = classification_metrics(gold, pred)
-    counts = {c: sum(1 for r in train if r[2] == c) for c in DOMAINS}
+    pred = [_argmax(p, labels) for p in _predict_many(model, [text for _, text, _ in valid], labels)]
+    metrics = classification_metrics(gold, pred, labels)
+    counts = {c: sum(1 for r in train if r[2] == c) for c in labels}
     return {**metrics, "n_train": len(train), "n_valid": len(valid), "train_label_counts": counts,
             "params": {**params, "valid_fraction": valid_fraction}, "model": str(output)}
 
 
-def _argmax(probs: Mapping[str, float]) -> str:
-    return max(DOMAINS, key=lambda d: probs[d])  # ties resolve in DOMAINS order: deterministic
+def _argmax(probs: Mapping[str, float], labels: tuple[str, ...] = DOMAINS) -> str:
+    return max(labels, key=lambda d: probs[d])  # ties resolve in label order: deterministic
 
 
-def _predict_many(model, texts: list[str]) -> list[dict[str, float]]:
+def _predict_many(model, texts: list[str], labels: tuple[str, ...] = DOMAINS) -> list[dict[str, float]]:
     if not texts:
         return []
     flat = [flatten(t) for t in texts]
-    labels, probs = model.predict(flat, k=-1)
+    predicted, probs = model.predict(flat, k=-1)
     out = []
-    for line, labs, ps in zip(flat, labels, probs, strict=True):
+    for line, labs, ps in zip(flat, predicted, probs, strict=True):
         if not line:  # nothing to read: fastText would answer from its bias alone
-            out.append({d: float(d == "general") for d in DOMAINS})
+            out.append({d: float(d == labels[-1]) for d in labels})
             continue
-        scores = dict.fromkeys(DOMAINS, 0.0)
+        scores = dict.fromkeys(labels, 0.0)
         for lab, p in zip(labs, ps, strict=True):
             scores[lab[len(LABEL_PREFIX):]] = float(p)
         total = sum(scores.values())
         # fastText softmax output is already ~1; renormalise so the contract (sums to 1) holds exactly.
-        out.append({d: v / total for d, v in scores.items()} if total > 0 else dict.fromkeys(DOMAINS, 0.25))
+        out.append({d: v / total for d, v in scores.items()} if total > 0 else dict.fromkeys(labels, 1 / len(labels)))
     return out
 
 

@@ -68,12 +68,17 @@ _SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "b
 _POD_START = ("=pod", "=head", "=over", "=item", "=begin", "=for ", "=encoding", "=cut")
 _LIST_MARKERS = ("- ", "* ", "+ ", "|")
 _COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--", "-- ")
-# running text: 6+ words, the first starting with a letter, the rest plain words (digits allowed after)
-_PROSE = re.compile(r"(?:- |[\x22'(“*`])?[A-Za-z][A-Za-z'’,.;:!?)\x22”`*-]*(?: +[\x22'(“*`]?[\w'’,.;:!?()\x22”/%`*-]+){5,}$")
-_ASSIGN = re.compile(r"[\w.\[\]'\"]*[A-Za-z_][\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|<<|>>)?=(?!=)\s*\S")
+# running text: 6+ words, the first starting with a letter, the rest plain words (digits allowed after).
+# Possessive quantifiers and disjoint word/space classes: one way to read a line, so matching is linear
+# (an optional opening quote before a class that also holds quotes made quoted prose exponential).
+_PROSE = re.compile(r"(?:- |[\x22'(“*`])?+[A-Za-z][A-Za-z'’,.;:!?)\x22”`*-]*+(?: ++“?+[\w'’,.;:!?()\x22”/%`*-]++){5,}+$")
+# an assignment target (a maximal run of name characters), then `=` or an augmented operator (linear)
+_TARGET = re.compile(r"[\w.\[\]'\"]++")
+_ASSIGN_OP = re.compile(r"\s*+(?:[-+*/%|&^]|//|<<|>>)?=(?!=)\s*+\S")
+_LETTER = re.compile(r"[A-Za-z_]")
 # `f(x) {` ending a line with no `#` on it: outside a triple-quoted string, a syntax error in Python
 _NOT_PYTHON = re.compile(r"(?m)^[^#\n]*\)[ \t]*\{[ \t]*$")
-_CALL = re.compile(r"[\w.]+\(.*\)\s*;?$")
+_CALL = re.compile(r"[\w.]++\(")  # a bare call: `name(` ... `)` (the caller checks the closing paren)
 _LATEX_CMD = re.compile(r"\\[A-Za-z]")
 _RELATION_CHARS = ("=", "≤", "≥", "≈", "≠", "\\le", "\\ge", "\\approx")
 _CODE_MARKS = ("==", "!=", "+=", "-=", "->", "=>", "(self", "def ", "return", "import ", "print(", "\"", "'",
@@ -177,9 +182,17 @@ def _is_code(ln: str) -> bool:
         return True
     if last == "," and ln[0] in "'\"0123456789[({-":  # a line of a data literal
         return True
-    if "=" in ln and _ASSIGN.match(ln) and not _LATEX_CMD.search(ln):
+    if "=" in ln and _is_assignment(ln) and not _LATEX_CMD.search(ln):
         return True
     return last == ")" and "(" in ln and " " not in ln.split("(", 1)[0] and _CALL.match(ln) is not None
+
+
+def _is_assignment(ln: str) -> bool:
+    """`target = value` or `target += value`: a name run holding a letter before its last character."""
+    target = _TARGET.match(ln)
+    if target is None or target.end() < 2 or not _LETTER.search(ln, 0, target.end() - 1):
+        return False
+    return _ASSIGN_OP.match(ln, target.end()) is not None
 
 
 def _line_stats(text: str) -> dict[str, int]:
@@ -258,14 +271,12 @@ def _word_stats(text: str, lower: str | None) -> tuple[int, int, int, bytes]:
 
 def domain_features(text: str) -> dict[str, float]:
     """The explainable features of `text` (see the module docstring)."""
-    return _domain_features(text, None)
+    return _domain_features(text, _sample(text), None)
 
 
-def _domain_features(text: str, lower: str | None) -> dict[str, float]:
-    """`lower`: `text.lower()` when the caller has it already (shared with the scaffold score)."""
-    full, text = text, _sample(text)
-    if text is not full:
-        lower = None  # judged on windows: their own lower-case text
+def _domain_features(full: str, text: str, lower: str | None) -> dict[str, float]:
+    """Features of `text`, the `_sample` of `full`; `lower`: `text.lower()` when the caller has it already
+    (shared with the scaffold score). Only the Python parse looks at `full` (a bounded prefix)."""
     fenced_lines = n_fences = 0
     outside = text
     if "```" in text or "~~~" in text:
@@ -354,9 +365,10 @@ class HeuristicClassifier:
         """`(predict(text), scaffold_score(text))` in one call that shares the work both need."""
         if not text or not text.strip():
             return self.predict(text), 0.0
-        lower = text.lower()
-        probs = _softmax(_scores(_domain_features(text, lower)))
-        return probs, score_from_features(scaffold_text_features(text, lower))
+        sample = _sample(text)  # a long document: both are judged on the same windows
+        lower = sample.lower()
+        probs = _softmax(_scores(_domain_features(text, sample, lower)))
+        return probs, score_from_features(scaffold_text_features(sample, lower))
 
     def label(self, text: str) -> str:
         probs = self.predict(text)

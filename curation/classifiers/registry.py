@@ -1,7 +1,10 @@
-"""The domain-classifier registry: `load_classifier("heuristic" | "fasttext:PATH" | "llm", **kw)`.
+"""The domain-classifier registry: `load_classifier("heuristic" | "fasttext:PATH" | "llm", **kw)`, and the
+scaffold-scorer registry: `load_scaffold_scorer("heuristic" | "fasttext:PATH")`.
 
 A classifier is any object with `name: str` and `predict(text) -> {domain: probability}` over the four
-domains (optionally `predict_many(texts)` for batches). Implementations are imported only when asked for.
+domains (optionally `predict_many(texts)` for batches). A scaffold scorer has `name: str` and
+`score(text) -> float` in [0, 1] (optionally `score_many(texts)`). Implementations are imported only when
+asked for.
 """
 
 from __future__ import annotations
@@ -27,27 +30,40 @@ CLASSIFIERS: dict[str, tuple[str, str | None, str]] = {
 }
 
 
+HEURISTIC_SCAFFOLD = "scaffold-heuristic-v1"  # the name the heuristic scorer puts in manifests
+# name -> (module:attribute, what the part after ':' is, one-line help)
+SCAFFOLD_SCORERS: dict[str, tuple[str, str | None, str]] = {
+    "heuristic": ("curation.classifiers.scaffold:HeuristicScaffold", None,
+                  "step markers, equation chains, symbols, indentation (no model needed)"),
+    "fasttext": ("curation.classifiers.scaffold_fasttext:FastTextScaffoldScorer", "PATH",
+                 "the structured-signals paper's scorer: code probability of a fastText code-vs-non-code "
+                 "model (`tracemix classifier train-scaffold`) or the expected rating of a distilled LLM "
+                 "rating model (`tracemix classifier train --target scaffold`)"),
+}
+
+
 class Classifier(Protocol):
     name: str
 
     def predict(self, text: str) -> dict[str, float]: ...
 
 
-def parse_spec(spec: str) -> tuple[str, str | None]:
+def parse_spec(spec: str, kinds: dict = CLASSIFIERS, what: str = "classifier") -> tuple[str, str | None]:
     """'fasttext:model.bin' -> ('fasttext', 'model.bin'); checks the name with a did-you-mean hint."""
     name, sep, arg = str(spec).partition(":")
-    if name not in CLASSIFIERS:
-        close = difflib.get_close_matches(name, CLASSIFIERS, n=1)
+    flag = "--scaffold" if what == "scaffold scorer" else "--classifier"
+    if name not in kinds:
+        close = difflib.get_close_matches(name, kinds, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         raise RecipeError(
-            f"unknown classifier '{spec}'.{hint} Choose one of: "
-            + ", ".join(f"{n}:{a}" if a else n for n, (_, a, _h) in CLASSIFIERS.items())
+            f"unknown {what} '{spec}'.{hint} Choose one of: "
+            + ", ".join(f"{n}:{a}" if a else n for n, (_, a, _h) in kinds.items())
         )
-    wants_arg = CLASSIFIERS[name][1]
+    wants_arg = kinds[name][1]
     if wants_arg and not arg:
-        raise RecipeError(f"classifier '{name}' needs a {wants_arg}: use --classifier {name}:{wants_arg}")
+        raise RecipeError(f"{what} '{name}' needs a {wants_arg}: use {flag} {name}:{wants_arg}")
     if not wants_arg and sep:
-        raise RecipeError(f"classifier '{name}' takes no ':{arg}' part; use --classifier {name}")
+        raise RecipeError(f"{what} '{name}' takes no ':{arg}' part; use {flag} {name}")
     return name, arg or None
 
 
@@ -83,3 +99,26 @@ def load_classifier(spec: str | Classifier, **kw: Any) -> Classifier:
     if name == "llm":
         return cls(**{k: v for k, v in kw.items() if v is not None})
     return cls()
+
+
+def check_scaffold_spec(spec: str) -> None:
+    """Cheap checks of a scaffold-scorer spec: the name and the model file."""
+    name, arg = parse_spec(spec, SCAFFOLD_SCORERS, "scaffold scorer")
+    if name == "fasttext" and not Path(arg).expanduser().is_file():
+        raise DataError(
+            f"scaffold model not found: {arg}. Train one with `tracemix classifier train-scaffold "
+            f"--input TAGGED_FOLDER --output {arg}`"
+        )
+
+
+def load_scaffold_scorer(spec: Any = "heuristic") -> Any:
+    """Resolve a scaffold-scorer spec to an object with `name` and `score(text)`; objects pass through."""
+    if not isinstance(spec, str):
+        if not callable(getattr(spec, "score", None)) or not isinstance(getattr(spec, "name", None), str):
+            raise RecipeError(f"{spec!r} is not a scaffold scorer: it needs a `name` string and a `score(text)`")
+        return spec
+    check_scaffold_spec(spec)
+    name, arg = parse_spec(spec, SCAFFOLD_SCORERS, "scaffold scorer")
+    module_name, attr = SCAFFOLD_SCORERS[name][0].split(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    return cls(str(Path(arg).expanduser())) if arg else cls()

@@ -150,3 +150,12 @@ def scaffold_score(text: str) -> float:
     if not text or not text.strip():
         return 0.0
     return score_from_features(scaffold_features(text))
+
+
+class HeuristicScaffold:
+    """`scaffold_score` behind the scaffold-scorer interface (`name`, `score(text)`)."""
+
+    name = "scaffold-heuristic-v1"
+
+    def score(self, text: str) -> float:
+        return scaffold_score(text)

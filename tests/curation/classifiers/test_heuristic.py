@@ -1,6 +1,8 @@
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from curation.classifiers.heuristic import HeuristicClassifier, domain_features
 from tracemix.domains import DOMAINS
@@ -252,10 +254,42 @@ def test_markdown_indented_code_block_vs_indented_licence_text():
 
 
 def test_predict_with_scaffold_equals_the_separate_calls():
+    from curation.classifiers.heuristic import _sample
     from curation.classifiers.scaffold import scaffold_score
 
     clf = HeuristicClassifier()
-    long_math = "\n\n".join([WORKED_LATEX] * 200)  # sampled in windows: its own lower-case text
+    long_math = "\n\n".join([WORKED_LATEX] * 200)  # sampled in windows: both judged on the same windows
     unicode_steps = "Step 1: a ≤ b ⇒ a + c ≤ b + c\nStep 2: ∴ HOW MANY apples? 3 + 4 = 7, 12 apples\n"
     for text in (PY_MODULE, TUTORIAL, WORKED_LATEX, NEWS, SHELL, C_FILE, long_math, unicode_steps, "x", " \n", ""):
-        assert clf.predict_with_scaffold(text) == (clf.predict(text), scaffold_score(text))
+        assert clf.predict_with_scaffold(text) == (clf.predict(text), scaffold_score(_sample(text)))
+    assert _sample(long_math) != long_math
+
+
+# Shapes a backtracking pattern chokes on: quotes around words (dialogue), runs of name characters, spaces,
+# relations, dollar signs, backslashes, parentheses, fences and markers. Long lines built from them must be
+# judged in linear time: 30 kB of any of them well inside half a second (an exponential or quadratic pattern
+# takes seconds to hours on the same line).
+ADVERSARIAL_TOKENS = ('"', "'", "“", "”", "’", "(", ")", "*", "`", " ", "   ", "\t", "=", "==", "+=", "$", "\\",
+                      "\\frac", "::", "```", ">>>", "...", "1", "+", " - ", "a", "word", "x.y", "[", "]", ",",
+                      ";", "{", "}", "#", "//", "Step 1.", "so", "<", ">", "≤", "é", "-")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(ADVERSARIAL_TOKENS), min_size=1, max_size=30),
+       st.sampled_from(("", " <", "\n", "=", "\nx = 1", ")")))
+def test_long_adversarial_lines_are_judged_in_linear_time(tokens, tail):
+    unit = "He " + "".join(tokens)
+    text = (unit * (30_000 // len(unit) + 1))[:30_000] + tail
+    clf = HeuristicClassifier()
+    start = time.process_time()
+    probs, scaffold = clf.predict_with_scaffold(text)
+    assert time.process_time() - start < 0.5
+    assert abs(sum(probs.values()) - 1) < 1e-9 and 0.0 <= scaffold <= 1.0
+
+
+def test_quoted_dialogue_paragraph_is_prose_and_fast():
+    """The replayed case: one 6 kB line of dialogue with quoted words once backtracked exponentially."""
+    line = " ".join(f'She said "no", and \'maybe\' “then” it was {i}' for i in range(150)) + " <"
+    start = time.process_time()
+    assert HeuristicClassifier().label(line) == "general"
+    assert time.process_time() - start < 0.1

@@ -104,3 +104,16 @@ def test_text_features_with_a_shared_lower_equal_scaffold_features(text):
     from curation.classifiers.scaffold import text_features
 
     assert text_features(text, text.lower()) == scaffold_features(text)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(("=", " ", "\n", "<", ">", "\\le", "\\", "so ", "Step 1. ", "1", "x", "\t", "≤",
+                                 "==", "(a) ", "  ")), min_size=1, max_size=20))
+def test_long_adversarial_lines_score_in_linear_time(tokens):
+    import time
+
+    unit = "".join(tokens)
+    text = (unit * (100_000 // len(unit) + 1))[:100_000]
+    start = time.process_time()
+    assert 0.0 <= scaffold_score(text) <= 1.0
+    assert time.process_time() - start < 0.5

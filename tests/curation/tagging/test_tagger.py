@@ -1,5 +1,7 @@
 import json
 import pickle
+import signal
+import time
 
 import pytest
 from datatrove.data import Document
@@ -9,7 +11,13 @@ from datatrove.pipeline.writers import JsonlWriter
 
 from curation import DomainTagger
 from curation.classifiers.scaffold import scaffold_score
-from curation.tagging.tagger import NormaliseText, iter_tagged
+from curation.tagging.tagger import (
+    FALLBACK_CHARS,
+    FALLBACK_LINE_CHARS,
+    NormaliseText,
+    fallback_window,
+    iter_tagged,
+)
 from tracemix.domains import DOMAINS
 
 
@@ -123,3 +131,52 @@ def test_heuristic_tags_equal_predict_and_scaffold_score():
     for meta, text in zip(iter_tagged(texts), texts, strict=True):
         assert meta["domain_scores"] == clf.predict(text)
         assert meta["scaffold_score"] == scaffold_score(text)
+
+
+class Slow:
+    """Sleeps on documents that say 'slow' (a stand-in for a pathological input); instant otherwise."""
+
+    name = "slow-v0"
+
+    def __init__(self, window_too: bool = False):
+        self.window_too = window_too
+
+    def predict(self, text):
+        if "slow" in text and (self.window_too or len(text) > FALLBACK_CHARS):
+            time.sleep(5)
+        return {d: (0.7 if d == "math_text" else 0.1) for d in DOMAINS}
+
+
+def test_time_budget_falls_back_to_a_window_then_to_general():
+    long_slow = "slow " + "word " * 1_000  # longer than the fallback window
+    docs = [Document(text="fast", id="a"), Document(text=long_slow, id="b"), Document(text="ok", id="c")]
+    tagger = DomainTagger(Slow(), time_budget_s=0.2)
+    start = time.perf_counter()
+    out = {d.id: d.metadata for d in tagger.run(iter(docs))}
+    assert time.perf_counter() - start < 2
+    assert [out[k].get("tag_fallback") for k in "abc"] == [None, "window", None]
+    assert out["b"]["domain"] == "math_text"  # the window is short: judged normally
+    assert tagger.stats["tag_fallback/window"].total == 1
+
+    tagger = DomainTagger(Slow(window_too=True), time_budget_s=0.1)
+    (meta,) = [d.metadata for d in tagger.run(iter([Document(text="slow", id="s")]))]
+    assert meta["tag_fallback"] == "general" and meta["domain"] == "general"
+    assert meta["domain_scores"] == dict.fromkeys(DOMAINS, 0.25) and meta["scaffold_score"] == 0.0
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the previous handler is back
+
+
+def test_fallback_window_cuts_lines_and_length():
+    text = "a" * 10_000 + "\n" + "b\n" * 5_000
+    window = fallback_window(text)
+    assert window.split("\n")[0] == "a" * FALLBACK_LINE_CHARS and len(window) <= FALLBACK_CHARS
+
+
+def test_scaffold_scorer_is_pluggable():
+    class Half:
+        name = "half-v0"
+
+        def score(self, text):
+            return 0.5
+
+    (meta,) = [d.metadata for d in DomainTagger("heuristic", scaffold=Half()).run(iter([Document(text="x", id="1")]))]
+    assert meta["scaffold_score"] == 0.5 and meta["tagger"] == "heuristic-v1"
