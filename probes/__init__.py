@@ -13,7 +13,6 @@ _LAZY = {
     "RouterSite": "probes.discover",
     "RouterHooks": "probes.hooks",
     "RoutingCounts": "probes.counts",
-    "SUPPORTED_FAMILIES": "probes.discover",
 }
 
 __all__ = list(_LAZY)

@@ -4,26 +4,18 @@ Routers are found the way transformers itself records `router_logits`: every `Pr
 module tree declares `_can_record_outputs`, whose "router_logits" entry names the router class (an
 `OutputRecorder`, a class, or a class-name suffix). Models without that metadata fall back to module
 structure: a module with integer `top_k` and expert-count attributes and an (experts x hidden) weight.
-Either way the router must return its own top-k indices (checked at the first forward, in hooks.py).
+Experts per router, k, the scoring function and how to read the router's choice come from the one MoE
+family table (`tracemix.moe_families`); the router must report its own choice (checked in hooks.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tracemix.errors import TracemixError
-
-# model_type -> display name. Discovery is generic; these are the families tested on tiny configs.
-SUPPORTED_FAMILIES: dict[str, str] = {
-    "mixtral": "Mixtral",
-    "olmoe": "OLMoE",
-    "qwen2_moe": "Qwen2-MoE",
-    "qwen3_moe": "Qwen3-MoE",
-    "deepseek_v3": "DeepSeek-V3",
-    "gpt_oss": "GPT-OSS",
-}
+from tracemix.moe_families import MoEFamily, family_of, supported_text
 
 _EXPERT_COUNT_ATTRS = ("num_experts", "num_local_experts", "n_routed_experts")
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|layer|h|blocks|block)\.(\d+)(?:\.|$)")
@@ -39,16 +31,14 @@ class RouterSite:
     top_k: int
     scoring: str  # "softmax" | "sigmoid": how router logits become probabilities (soft load)
     source: str  # "recorded" (the model's `_can_record_outputs`) | "structure"
-    module: Any = field(compare=False, repr=False)
+    module: Any = field(compare=False, repr=False)  # the hooked module (DBRX: the experts the block feeds)
+    read: str = "tuple"  # how the hook reads the choice: a `tracemix.moe_families.READ_MODES` entry
+    logits_module: Any = field(default=None, compare=False, repr=False)  # router whose output is the logits
 
 
 def _family(model) -> str:
     config = getattr(model, "config", None)
     return str(getattr(config, "model_type", type(model).__name__))
-
-
-def _supported_text() -> str:
-    return ", ".join(f"{name} ({key})" for key, name in SUPPORTED_FAMILIES.items())
 
 
 def _first_int(objs, names) -> int | None:
@@ -110,10 +100,13 @@ def _looks_like_router(module) -> bool:
     return bool(top_k and n_exp and weight is not None and weight.dim() == 2 and weight.shape[0] == n_exp)
 
 
-def _site(model, name: str, module, order: int, source: str) -> RouterSite | None:
+def _site(model, name: str, module, order: int, source: str, family: MoEFamily | None) -> RouterSite | None:
     configs = _configs(model)
-    n_exp = _first_int([module, *configs], _EXPERT_COUNT_ATTRS)
-    top_k = _first_int([module, *configs], ("top_k", "num_experts_per_tok"))
+    if family is not None:
+        n_exp, top_k = family.num_experts(configs[-1]), family.top_k(configs[-1])
+    else:
+        n_exp = _first_int([module, *configs], _EXPERT_COUNT_ATTRS)
+        top_k = _first_int([module, *configs], ("top_k", "num_experts_per_tok"))
     if not n_exp or not top_k:
         return None
     match = _LAYER_RE.search(name)
@@ -121,28 +114,42 @@ def _site(model, name: str, module, order: int, source: str) -> RouterSite | Non
     # Bias-corrected routers (DeepSeek-V3) score experts with a sigmoid; everyone else uses a softmax.
     sigmoid = hasattr(module, "e_score_correction_bias") or any(
         getattr(c, "scoring_func", None) == "sigmoid" for c in configs)
-    return RouterSite(layer=layer, name=name, num_experts=n_exp, top_k=top_k,
-                      scoring="sigmoid" if sigmoid else "softmax", source=source, module=module)
+    scoring = (family.scoring if family and family.scoring else None) or ("sigmoid" if sigmoid else "softmax")
+    read = family.read if family is not None else "tuple"
+    logits_module = None
+    if read == "experts_input":  # the block routes: read what it hands to its sibling `experts` module
+        parent_name = name.rpartition(".")[0]
+        experts = getattr(model.get_submodule(parent_name), "experts", None)
+        if experts is None:
+            raise TracemixError(f"router '{name}' of a '{_family(model)}' model has no sibling `experts` module "
+                                "to read its block's choice from; is this the transformers version it was made for?")
+        name, module, logits_module = f"{parent_name}.experts", experts, module
+    return RouterSite(layer=layer, name=name, num_experts=n_exp, top_k=top_k, scoring=scoring, source=source,
+                      module=module, read=read, logits_module=logits_module)
 
 
 def discover_routers(model) -> list[RouterSite]:
-    """Every router of `model`, ordered by layer. Raises TracemixError for a model without routers."""
+    """Every router of `model`, ordered by layer. Raises TracemixError for a model without routers, and for
+    a family whose router cannot report its choice (saying why)."""
+    family = family_of(model.config) if getattr(model, "config", None) is not None else None
+    if family is not None and family.unsupported:
+        raise TracemixError(f"{family.name} ({family.model_type}) routers cannot be probed: {family.unsupported}. "
+                            "The probe reads each router's own choice and will not guess it from logits.")
     matchers = _recorder_matchers(model)
     found: list[tuple[str, Any, str]] = []
     if matchers:
         found = [(n, m, "recorded") for n, m in model.named_modules() if any(_matches(n, m, x) for x in matchers)]
     if not found:
         found = [(n, m, "structure") for n, m in model.named_modules() if n and _looks_like_router(m)]
-    sites = [s for i, (n, m, src) in enumerate(found) if (s := _site(model, n, m, i, src)) is not None]
+    sites = [s for i, (n, m, src) in enumerate(found) if (s := _site(model, n, m, i, src, family)) is not None]
     if not sites:
         raise TracemixError(
             f"no MoE router found in a '{_family(model)}' model ({type(model).__name__}): routing probes need a "
-            f"Mixture-of-Experts checkpoint. Supported families: {_supported_text()}; other transformers MoE "
+            f"Mixture-of-Experts checkpoint. Supported families: {supported_text()}; other transformers MoE "
             "models whose router returns (logits, top-k weights, top-k indices) work too.")
     sites.sort(key=lambda s: (s.layer, s.name))
     if len({s.layer for s in sites}) != len(sites):  # e.g. several routers in one block: number them in order
-        sites = [RouterSite(i, s.name, s.num_experts, s.top_k, s.scoring, s.source, s.module)
-                 for i, s in enumerate(sites)]
+        sites = [replace(s, layer=i) for i, s in enumerate(sites)]
     shapes = {(s.num_experts, s.top_k) for s in sites}
     if len(shapes) != 1:
         raise TracemixError(f"routers of '{_family(model)}' disagree on (experts, top_k): {sorted(shapes)}; "

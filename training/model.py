@@ -13,28 +13,8 @@ from typing import Any
 
 from tracemix.config import key_hint
 from tracemix.errors import RecipeError
+from tracemix.moe_families import MOE_FAMILIES, config_attr, family_of, set_config_attr
 from training.config import ModelSection
-
-# model_type -> (config attribute for the number of experts, attribute for top-k). One registry; other
-# types are recognised as MoE when their config exposes `output_router_logits`.
-MOE_FAMILIES: dict[str, tuple[str, str]] = {
-    "qwen3_moe": ("num_experts", "num_experts_per_tok"),
-    "qwen2_moe": ("num_experts", "num_experts_per_tok"),
-    "qwen3_next": ("num_experts", "num_experts_per_tok"),
-    "olmoe": ("num_experts", "num_experts_per_tok"),
-    "flex_olmo": ("num_experts", "num_experts_per_tok"),
-    "mixtral": ("num_local_experts", "num_experts_per_tok"),
-    "minimax": ("num_local_experts", "num_experts_per_tok"),
-    "phimoe": ("num_local_experts", "num_experts_per_tok"),
-    "granitemoe": ("num_local_experts", "num_experts_per_tok"),
-    "gpt_oss": ("num_local_experts", "num_experts_per_tok"),
-    "llama4_text": ("num_local_experts", "num_experts_per_tok"),
-    "jetmoe": ("num_local_experts", "num_experts_per_tok"),
-    "deepseek_v2": ("n_routed_experts", "num_experts_per_tok"),
-    "deepseek_v3": ("n_routed_experts", "num_experts_per_tok"),
-    "glm4_moe": ("n_routed_experts", "num_experts_per_tok"),
-    "ernie4_5_moe": ("moe_num_experts", "moe_k"),
-}
 
 
 def _config_class_instance(model_type: str, source: str):
@@ -48,12 +28,15 @@ def _config_class_instance(model_type: str, source: str):
 
 
 def is_moe_config(config) -> bool:
-    return config.model_type in MOE_FAMILIES or hasattr(config, "output_router_logits")
+    """A family of the MoE table (tracemix.moe_families), or any config exposing router logits."""
+    return family_of(config) is not None or hasattr(config, "output_router_logits")
 
 
 def moe_attributes(config) -> tuple[str, str]:
-    if config.model_type in MOE_FAMILIES:
-        return MOE_FAMILIES[config.model_type]
+    """(config attribute for the number of experts, attribute for top-k); dotted for nested configs."""
+    family = family_of(config)
+    if family is not None:
+        return family.experts_attr, family.top_k_attr
     for experts in ("num_experts", "num_local_experts", "n_routed_experts"):
         if hasattr(config, experts):
             return experts, "num_experts_per_tok"
@@ -82,9 +65,9 @@ def _check_moe(config, section: ModelSection, source: str) -> None:
                           "load-balancing loss (its router balances load another way); remove the key")
     if section.from_pretrained is not None and moe.num_experts is not None:
         experts_attr, _ = moe_attributes(config)
-        if getattr(config, experts_attr, None) != moe.num_experts:
+        if config_attr(config, experts_attr) != moe.num_experts:
             raise RecipeError(f"{source}: `model.moe.num_experts` ({moe.num_experts}) differs from the pretrained "
-                              f"checkpoint's {getattr(config, experts_attr, None)}; the expert weights cannot change")
+                              f"checkpoint's {config_attr(config, experts_attr)}; the expert weights cannot change")
 
 
 # Attributes many modeling files read with `getattr(config, name, default)` without declaring them.
@@ -122,9 +105,9 @@ def _apply_moe(config, section: ModelSection) -> None:
         return
     experts_attr, top_k_attr = moe_attributes(config)
     if moe.num_experts is not None:
-        setattr(config, experts_attr, moe.num_experts)
+        set_config_attr(config, experts_attr, moe.num_experts)
     if moe.top_k is not None:
-        setattr(config, top_k_attr, moe.top_k)
+        set_config_attr(config, top_k_attr, moe.top_k)
     if moe.router_aux_loss_coef is not None:
         config.router_aux_loss_coef = moe.router_aux_loss_coef
     # The aux loss needs the router logits; asking for a coefficient implies them unless turned off explicitly.
@@ -192,7 +175,7 @@ def describe_model(model) -> dict[str, Any]:
     info: dict[str, Any] = {"model_type": config.model_type, "n_params": total, "n_active_params": total}
     if is_moe_config(config):
         experts_attr, top_k_attr = moe_attributes(config)
-        n_experts, top_k = getattr(config, experts_attr), getattr(config, top_k_attr)
+        n_experts, top_k = config_attr(config, experts_attr), config_attr(config, top_k_attr)
         expert_params = sum(p.numel() for name, p in model.named_parameters()
                             if ".experts." in f"{name}." and "shared_expert" not in name)
         info["n_active_params"] = int(total - expert_params * (1 - top_k / n_experts))

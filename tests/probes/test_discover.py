@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from probes.discover import SUPPORTED_FAMILIES, discover_routers
+from probes.discover import discover_routers
 from tests.probes.conftest import FAMILY_CONFIGS, tiny_model
 from tracemix.errors import TracemixError
 
@@ -29,7 +29,7 @@ def test_dense_model_gets_a_clear_error_listing_families():
         discover_routers(AutoModelForCausalLM.from_config(config))
     message = str(err.value)
     assert "no MoE router found in a 'llama' model" in message
-    for name in SUPPORTED_FAMILIES.values():
+    for name in ("Mixtral", "Llama-4 (llama4_text)", "JetMoE", "DBRX (dbrx)", "Qwen3-Next"):
         assert name in message
 
 
