@@ -7,10 +7,12 @@ both before any variant runs:
 - **held-out set**: a document is held out when the hash of its id, `stable_hash(0, "heldout\\0" + id)`
   scaled to [0, 1), falls below its domain's fraction (default `HELDOUT_FRACTION`). The split depends only
   on the ids, not on any variant or seed; every variant's mixture excludes it (recipe key `exclude`), and
-  every held-out metric is measured on it. Written to `frame/heldout.parquet` (`id`, `domain`, `text`).
+  every held-out metric is measured on it. Written to `heldout.parquet` (`id`, `domain`, `text`).
 - **tokenizer**: the one the training config names, or, when the config trains one (`tokenizer: {train:
-  ...}`), one trained once on the held-in source documents (the sources minus the held-out set) and cached
-  under `frame/tokenizer-KEY/`; every training run of the sweep is given that folder.
+  ...}`), one trained once on the held-in source documents (the sources minus the held-out set) into the
+  frame's folder; every training run of the sweep is given that folder.
+
+Both live in the sweep's `frame` stage (`OUTPUT/cache/frame/KEY/`), cached like any other stage.
 """
 
 from __future__ import annotations
@@ -91,36 +93,40 @@ def tokenizer_hash(path: str | Path) -> str:
     return config_hash({"name": str(path)})
 
 
-def frame_tokenizer(train_config: dict[str, Any], sources: list[str], keep_sources: list[str] | None,
-                    heldout: Path, cache: Path) -> str:
-    """The tokenizer every run of the sweep uses: the config's own, or one trained once on held-in data.
+def tokenizer_folder(spec: str | dict[str, Any], out: Path) -> str:
+    """Where the sweep's tokenizer lives, known before it exists: `out/tokenizer` when trained, else `spec`."""
+    return str(out / "tokenizer") if isinstance(spec, dict) else str(spec)
 
-    `train_config` is the resolved training config (`TrainConfig.model_dump()`); the trained tokenizer is
-    cached under `cache/tokenizer-KEY`, KEY hashing the training settings, the sources and the held-out set."""
-    spec = train_config.get("tokenizer")
-    if spec is None:
-        return str(train_config["model"]["from_pretrained"])
-    if isinstance(spec, str):
-        return spec
-    settings = spec["train"]
-    from ablate.stages import folder_fingerprint
 
-    key = config_hash({"train": settings, "sources": {s: folder_fingerprint(s) for s in sources},
-                       "filter": keep_sources, "heldout": file_hash(heldout)})[:16]
-    folder = cache / f"tokenizer-{key}"
-    if (folder / "tokenizer.json").is_file():
-        return str(folder)
+def frame_tokenizer(spec: str | dict[str, Any], sources: list[str], keep_sources: list[str] | None,
+                    heldout: Path, out: Path) -> str:
+    """The tokenizer every run of the sweep uses: `spec` when it names one (a path or hub id), or, for the
+    training config's `{train: {vocab_size, min_frequency}}`, one trained once on the held-in source
+    documents into `out/tokenizer` (reused when it is already there)."""
+    folder = tokenizer_folder(spec, out)
+    if not isinstance(spec, dict) or (Path(folder) / "tokenizer.json").is_file():
+        return folder
     import shutil
 
     import polars as pl
 
     from training.tokenizer import train_tokenizer
 
+    settings = spec["train"]
     held = set(pl.read_parquet(heldout, columns=["id"])["id"].to_list())
     docs = _source_frame(sources, keep_sources, [pl.col("text")])
     texts = (t for i, t in zip(docs["id"].to_list(), docs["text"].to_list(), strict=True) if i not in held and t)
-    partial = cache / f".tokenizer-{key}.partial"  # renamed when complete: a crash leaves no half folder
+    partial = out / ".tokenizer.partial"  # renamed when complete: a crash leaves no half folder
     shutil.rmtree(partial, ignore_errors=True)
     train_tokenizer(texts, settings["vocab_size"], partial, settings["min_frequency"])
     partial.rename(folder)
-    return str(folder)
+    return folder
+
+
+def build_frame(sources: list[str], keep_sources: list[str] | None, fraction: float | dict[str, float],
+                tokenizer: str | dict[str, Any], out: Path) -> dict[str, Any]:
+    """The frame stage: `out/heldout.parquet` and the sweep's tokenizer; returns what summary.json records."""
+    heldout = out / "heldout.parquet"
+    record = carve_heldout(sources, heldout, fraction, keep_sources)
+    tok = frame_tokenizer(tokenizer, sources, keep_sources, heldout, out)
+    return {"path": str(out), "heldout": str(heldout), **record, "tokenizer": tok, "tokenizer_hash": tokenizer_hash(tok)}

@@ -1,6 +1,6 @@
 import polars as pl
 
-from ablate.frame import carve_heldout, frame_tokenizer, heldout_score, tokenizer_hash
+from ablate.frame import build_frame, carve_heldout, heldout_score, tokenizer_hash
 from tests.curation.mixing.conftest import make_tagged
 
 
@@ -21,13 +21,11 @@ def test_heldout_split_is_a_hash_of_the_id_with_a_fraction_per_domain(tmp_path):
 
 def test_a_trained_tokenizer_is_trained_once_on_held_in_documents(tmp_path):
     src = make_tagged(tmp_path / "tagged", 30)
-    heldout = tmp_path / "frame" / "heldout.parquet"
-    carve_heldout([str(src)], heldout, 0.2)
-    cfg = {"tokenizer": {"train": {"vocab_size": 300, "min_frequency": 1}}, "model": {}}
-    first = frame_tokenizer(cfg, [str(src)], None, heldout, tmp_path / "frame")
-    mtime = (tmp_path / "frame" / first.split("/")[-1] / "tokenizer.json").stat().st_mtime_ns
-    assert frame_tokenizer(cfg, [str(src)], None, heldout, tmp_path / "frame") == first
-    assert (tmp_path / "frame" / first.split("/")[-1] / "tokenizer.json").stat().st_mtime_ns == mtime
-    assert tokenizer_hash(first) != tokenizer_hash("gpt2")
-    named = {"tokenizer": str(tmp_path / "tok"), "model": {}}
-    assert frame_tokenizer(named, [str(src)], None, heldout, tmp_path / "frame") == str(tmp_path / "tok")
+    first = build_frame([str(src)], None, 0.2, {"train": {"vocab_size": 300, "min_frequency": 1}}, tmp_path / "f")
+    assert first["tokenizer"] == str(tmp_path / "f" / "tokenizer") and first["heldout_documents"] > 0
+    mtime = (tmp_path / "f" / "tokenizer" / "tokenizer.json").stat().st_mtime_ns
+    again = build_frame([str(src)], None, 0.2, {"train": {"vocab_size": 300, "min_frequency": 1}}, tmp_path / "f")
+    assert again == first and (tmp_path / "f" / "tokenizer" / "tokenizer.json").stat().st_mtime_ns == mtime
+    assert first["tokenizer_hash"] == tokenizer_hash(first["tokenizer"]) != tokenizer_hash("gpt2")
+    named = build_frame([str(src)], None, 0.2, str(tmp_path / "tok"), tmp_path / "g")
+    assert named["tokenizer"] == str(tmp_path / "tok") and not (tmp_path / "g" / "tokenizer").exists()
