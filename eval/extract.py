@@ -175,9 +175,25 @@ def code_block(text: str, entry_point: str | None = None) -> str | None:
     return chosen.rstrip() + "\n"
 
 
-# a LaTeX formula between $...$, $$...$$, \(...\) or \[...\]; bounded so a stray opener costs linear time
-_MATH_SPAN = re.compile(r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$|\\\((.{1,2000}?)\\\)|\\\[(.{1,2000}?)\\\]",
-                        re.DOTALL)
+# formula delimiters: $...$, $$...$$, \\(...\\), \\[...\\]
+_DELIMITER = re.compile(r"\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def _math_spans(text: str) -> list[str]:
+    """Contents of the closed formula spans, left to right, in one pass (an unclosed opener costs nothing)."""
+    spans, opener, begin = [], None, 0
+    for m in _DELIMITER.finditer(text):
+        if opener is None:
+            if m.group() in _CLOSER:
+                opener, begin = m.group(), m.end()
+        elif m.group() == _CLOSER[opener]:
+            if text[begin:m.start()].strip():
+                spans.append(text[begin:m.start()])
+            opener = None
+    return spans
+
+
 _OPERATORS = "{}^_()+*/=.,!\u2212\u00d7\u00f7\u00b7-"
 _MATH_TOKEN = re.compile(r"\\[A-Za-z]+|\d+|\s+|[A-Za-z]+|.", re.DOTALL)
 _CONSTANTS = ("\\pi", "\\infty", "\\sqrt", "\\frac", "\\dfrac", "\\tfrac")
@@ -239,13 +255,12 @@ def math_answer(text: str) -> str | None:
 def _math_answer(text: str) -> str | None:
     cue = _after_cue(text)
     if cue and cue.strip():
-        span = _MATH_SPAN.search(cue)
-        formula = next(g for g in span.groups() if g is not None) if span else cue.strip().strip("$ ")
+        spans = _math_spans(cue)
+        formula = spans[0] if spans else cue.strip().strip("$ ")
         return _formula_value(formula) or formula.strip()
-    spans = list(_MATH_SPAN.finditer(text))
+    spans = _math_spans(text)
     if spans:
-        formula = next(g for g in spans[-1].groups() if g is not None)
-        value = _formula_value(formula)
+        value = _formula_value(spans[-1])
         if value:
             return value
     bare = _last_bare_formula(text)

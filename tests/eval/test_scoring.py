@@ -36,3 +36,21 @@ def test_code_is_scored_by_execution():
     assert ok and details["sandbox"] == "passed"
     ok, details = is_correct(t, "def add(a, b):\n    return a - b\n", gold)
     assert not ok and "AssertionError" in details["stderr"]
+
+
+def test_math_verify_equivalence_from_a_worker_thread():
+    # eval scores in worker threads, where math-verify's SIGALRM time limit cannot be set
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(math_equal, "\\frac{1}{2}", "0.5").result()
+        assert not pool.submit(math_equal, "3", "\\frac{1}{2}").result()
+    assert not math_equal("1" * 5000, "1" * 5000)  # too long to parse: not equal, and fast
+
+
+def test_code_that_exits_with_status_zero_fails():
+    t = task("code", metric="pass@1")
+    gold = {"prefix": "", "tests": "assert add(2, 3) == 5\n", "entry_point": "add"}
+    for fake in ("import sys\nsys.exit(0)\n", "def add(a, b):\n    import os\n    os._exit(0)\n"):
+        ok, details = is_correct(t, fake, gold)
+        assert not ok and details["sandbox"] == "failed"
