@@ -32,12 +32,13 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, field_validator
 
 from ablate.frame import HELDOUT_FRACTION
+from ablate.resources import Resources
 from eval.settings import EvalSettings, PerplexitySettings
 from probes.settings import ProbeSettings
 from tracemix.config import ConfigModel, load_config, parse_yaml
 from tracemix.errors import RecipeError
 
-SWEEP_KEYS = "name, recipe, axes, train, eval, perplexity, probe, seed, seeds, alpha, correction, heldout"
+SWEEP_KEYS = "name, recipe, axes, train, eval, perplexity, probe, seed, seeds, alpha, correction, heldout, resources"
 
 
 class TrainStage(ConfigModel):
@@ -63,6 +64,7 @@ class Sweep(ConfigModel):
     alpha: float = Field(0.05, gt=0, lt=1)  # significance level, after correcting over all comparisons
     correction: Literal["holm", "bh"] = "holm"  # Holm (family-wise) or Benjamini-Hochberg (false discovery)
     heldout: float | dict[str, float] = HELDOUT_FRACTION  # held-out fraction of every (or each) domain
+    resources: Resources = Field(default_factory=Resources)  # per stage, for Slurm / Ray (ablate.resources)
 
     _file: str = PrivateAttr(default="<sweep>")
 
