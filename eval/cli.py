@@ -16,7 +16,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from eval.runner import DEFAULT_MAX_NEW_TOKENS, EXTRACTION_METHODS
+from eval.settings import Backend, ChatTemplate, EvalSettings, Extractor, PerplexitySettings
+from tracemix.config import settings_from_args
+
+EVAL = EvalSettings.model_fields
+PPL = PerplexitySettings.model_fields
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,11 +30,14 @@ def _parser() -> argparse.ArgumentParser:
                                    "for --backend openai, the served model name")
     p.add_argument("--tasks", help="comma-separated task names, suites (reasoning12, symbolic, logical, "
                                    "arithmetic, math, code, knowledge), task .yaml paths or bigbench:PATH")
-    p.add_argument("--backend", default="hf", choices=["hf", "vllm", "openai"], help="generation backend")
+    p.add_argument("--backend", default=EVAL["backend"].default, choices=list(Backend),
+                   help="generation backend (default: %(default)s)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 "
                                       "(default: $OPENAI_BASE_URL)")
-    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
-    p.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight (default: 8)")
+    p.add_argument("--api-key-env", default=EVAL["api_key_env"].default,
+                   help="environment variable holding the API key (default: %(default)s)")
+    p.add_argument("--concurrency", type=int, default=EVAL["concurrency"].default,
+                   help="openai: requests in flight (default: %(default)s)")
     p.add_argument("--no-cache", action="store_true",
                    help="openai: no response cache (by default one in the --output folder lets a rerun resume)")
     p.add_argument("--shared-cache", metavar="DIR",
@@ -38,16 +45,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model-revision", metavar="REV",
                    help="openai: the served checkpoint's revision or hash, part of every cache key (required "
                         "by --shared-cache: a server may serve another checkpoint under the same name)")
-    p.add_argument("--retries", type=int, default=4, help="openai: retries per request on transient errors")
+    p.add_argument("--retries", type=int, default=EVAL["retries"].default,
+                   help="openai: retries per request on transient errors (default: %(default)s)")
     p.add_argument("--limit", type=int, help="first N examples of each task (default: all)")
-    p.add_argument("--batch-size", type=int, default=8, help="prompts per generate call (default: 8)")
-    p.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS,
-                   help=f"generation length unless the task sets its own (default: {DEFAULT_MAX_NEW_TOKENS})")
-    p.add_argument("--chat-template", choices=["auto", "on", "off"], default="auto",
+    p.add_argument("--batch-size", type=int, default=EVAL["batch_size"].default,
+                   help="prompts per generate call (default: %(default)s)")
+    p.add_argument("--max-new-tokens", type=int, default=EVAL["max_new_tokens"].default,
+                   help="generation length unless the task sets its own (default: %(default)s)")
+    p.add_argument("--chat-template", choices=list(ChatTemplate), default=EVAL["chat_template"].default,
                    help="hf/vllm: wrap prompts in the tokenizer's chat template (auto: when it has one)")
     p.add_argument("--device", help="hf: torch device (default: cuda when available, else cpu)")
     _add_extractor_args(p)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=EVAL["seed"].default)
     _add_unsafe_exec_arg(p)
     p.add_argument("--output", help="run folder for results.json, samples.jsonl, report.md")
     p.add_argument("--list", action="store_true", help="list tasks and suites, then exit")
@@ -55,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_extractor_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--extractor", default="rules", choices=EXTRACTION_METHODS,
+    p.add_argument("--extractor", default=EVAL["extractor"].default, choices=list(Extractor),
                    help="answer extraction: per-type rules, or an LLM reading each response (default: rules)")
     p.add_argument("--extractor-model", help="llm extractor: model name (default: gpt-3.5-turbo)")
     p.add_argument("--extractor-base-url", help="llm extractor: endpoint (default: --base-url or $OPENAI_BASE_URL)")
@@ -114,23 +123,24 @@ def _compare(argv: list[str]) -> int:
 
 
 def _perplexity(argv: list[str]) -> int:
-    from eval.perplexity import domain_loss
-
     p = argparse.ArgumentParser(
         prog="tracemix eval perplexity",
         description="Held-out next-token loss and perplexity of a checkpoint on each domain of a tagged folder.")
     p.add_argument("--model", required=True, help="checkpoint folder or hub id")
     p.add_argument("--data", required=True, help="tagged (or mixture) folder with text + domain")
     p.add_argument("--exclude", help="mixture folder the model was trained on; its documents are skipped")
-    p.add_argument("--max-tokens-per-domain", type=int, default=20_000, help="tokens per domain (default 20000)")
-    p.add_argument("--seq-len", type=int, default=256, help="tokens per sequence (default 256)")
-    p.add_argument("--batch-size", type=int, default=8, help="sequences per forward pass (default 8)")
+    p.add_argument("--max-tokens-per-domain", type=int, default=PPL["max_tokens_per_domain"].default,
+                   help="tokens per domain (default: %(default)s)")
+    p.add_argument("--seq-len", type=int, default=PPL["seq_len"].default,
+                   help="tokens per sequence (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=PPL["batch_size"].default,
+                   help="sequences per forward pass (default: %(default)s)")
     p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
     p.add_argument("--output", required=True, help="folder for perplexity.json and report.md")
     args = p.parse_args(argv)
-    result = domain_loss(args.model, args.data, args.output, exclude=args.exclude,
-                         max_tokens_per_domain=args.max_tokens_per_domain, seq_len=args.seq_len,
-                         batch_size=args.batch_size, device=args.device)
+    settings = settings_from_args(PerplexitySettings, args)
+    settings.check()
+    result = settings.run(args.model, args.output)
     for domain, v in result["domains"].items():
         print(f"{domain:<10} {v['n_tokens']:>9,} tokens  loss {v['loss']:.4f}  perplexity {v['perplexity']:.2f}")
     print(f"wrote {args.output}/perplexity.json")
@@ -154,25 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         p.error(f"missing {', '.join(missing)} (or use --list, `rescore RUN_DIR`, `compare RUN...`, `perplexity`)")
     from eval.report import render_markdown
-    from eval.runner import run_eval
 
-    backend_kw: dict = {}
-    if args.backend == "openai":
-        backend_kw = {"base_url": args.base_url, "api_key_env": args.api_key_env, "concurrency": args.concurrency,
-                      "max_retries": args.retries}
-        if args.no_cache:
-            backend_kw["cache_dir"] = None
-        if args.shared_cache or args.model_revision:
-            backend_kw |= {"shared_cache_dir": args.shared_cache, "model_revision": args.model_revision}
-    else:
-        backend_kw["chat_template"] = {"auto": None, "on": True, "off": False}[args.chat_template]
-        if args.device and args.backend == "hf":
-            backend_kw["device"] = args.device
-    results = run_eval(args.model, args.tasks, backend=args.backend, output=args.output, limit=args.limit,
-                       batch_size=args.batch_size, extractor=args.extractor, max_new_tokens=args.max_new_tokens,
-                       extractor_model=args.extractor_model, extractor_base_url=args.extractor_base_url,
-                       seed=args.seed, sandbox_kw={"unsafe_exec": True} if args.unsafe_exec else None,
-                       **backend_kw)
+    settings = settings_from_args(EvalSettings, args, cache=not args.no_cache)
+    settings.check()
+    results = settings.run(args.model, args.output)
     print(render_markdown(results))
     print(f"wrote {args.output}/results.json, samples.jsonl, report.md")
     return 0

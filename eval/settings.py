@@ -57,6 +57,7 @@ class EvalSettings(ConfigModel):
     extractor_model: str | None = None
     extractor_base_url: str | None = None
     seed: int = 0
+    unsafe_exec: bool = False  # code tasks: run generated code without isolation where bubblewrap is missing
 
     def check(self, where: str = "") -> None:
         """Task names resolve and the backend can run here; errors read "{where}KEY: message"."""
@@ -69,13 +70,14 @@ class EvalSettings(ConfigModel):
         if self.backend == Backend.VLLM and importlib.util.find_spec("vllm") is None:
             raise RecipeError(f"{where}backend: vllm is not installed here; install it with "
                               "`pip install -e '.[vllm]'` on a GPU machine, or use backend hf or openai")
-        if self.backend == Backend.OPENAI and not (self.base_url or os.environ.get("OPENAI_BASE_URL")):
-            raise RecipeError(f"{where}base_url: the openai backend needs an endpoint; set base_url "
-                              "(e.g. http://localhost:8000/v1) or $OPENAI_BASE_URL")
-        if self.extractor == Extractor.LLM and not (self.extractor_base_url or self.base_url
-                                                    or os.environ.get("OPENAI_BASE_URL")):
-            raise RecipeError(f"{where}extractor_base_url: the llm extractor needs an endpoint; set "
-                              "extractor_base_url or $OPENAI_BASE_URL")
+        if self.backend == Backend.OPENAI and not (self.base_url or os.environ.get("OPENAI_BASE_URL")) \
+                and not os.environ.get(self.api_key_env):
+            raise RecipeError(f"{where}base_url: no endpoint is set, so requests would go to api.openai.com, "
+                              f"which needs a key in ${self.api_key_env}; set base_url (e.g. "
+                              "http://localhost:8000/v1) or the key")
+        if self.shared_cache and not self.model_revision:
+            raise RecipeError(f"{where}model_revision: a shared cache needs the served checkpoint's revision "
+                              "(a server may serve another checkpoint under the same name)")
 
     def backend_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the chosen backend."""
@@ -97,6 +99,8 @@ class EvalSettings(ConfigModel):
         """`run_eval` with these settings; `kw` adds library-only arguments (progress=, sandbox_kw=)."""
         from eval.runner import run_eval
 
+        if self.unsafe_exec:
+            kw["sandbox_kw"] = {**(kw.get("sandbox_kw") or {}), "unsafe_exec": True}
         return run_eval(str(model), self.tasks, backend=str(self.backend), output=output, limit=self.limit,
                         batch_size=self.batch_size, extractor=str(self.extractor),
                         max_new_tokens=self.max_new_tokens, extractor_model=self.extractor_model,

@@ -279,3 +279,10 @@ def load_config(source: str | Path | Mapping[str, Any] | BaseModel, model: type[
         return model.model_validate_json(json.dumps(raw, default=str), strict=True)
     except ValidationError as err:
         raise RecipeError(format_validation_error(err, file, model)) from None
+
+
+def settings_from_args(model: type[M], args: Any, **given: Any) -> M:
+    """A verb's settings object from its parsed argparse flags (`--seq-len` fills `seq_len`) and `given`
+    values; every field the namespace lacks keeps its default. Errors read "command line: KEY: message"."""
+    values = {k: getattr(args, k) for k in model.model_fields if k in vars(args)}
+    return load_config({**values, **given}, model, name="command line")
