@@ -145,6 +145,10 @@ def isolation_problem() -> str | None:
     if bwrap is None:
         return ("bubblewrap (`bwrap`) is not installed; install it (Debian/Ubuntu: `apt-get install bubblewrap`, "
                 "Fedora: `dnf install bubblewrap`)")
+    version = _bwrap_version(bwrap)
+    if version is not None and version < (0, 8):
+        return (f"bubblewrap {'.'.join(map(str, version))} is too old; the sandbox needs 0.8 or later (tmpfs "
+                "--size and --perms)")
     if os.geteuid() == 0 and not (shutil.which("setpriv") or os.path.exists("/usr/bin/setpriv")):
         return "running as root needs `setpriv` (util-linux) to drop to an unprivileged uid inside bubblewrap"
     result = _execute("pass", timeout=20.0, memory_mb=512, max_procs=8, file_mb=1, tmpfs_mb=1, isolated=True)
@@ -152,8 +156,16 @@ def isolation_problem() -> str | None:
         return None
     detail = (result.stderr.strip() or f"exit status {result.returncode}").splitlines()[-1]
     return (f"bubblewrap cannot start a sandbox here ({detail}); it needs user namespaces "
-            "(sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0) or root, and a "
-            "container that allows mount namespaces")
+            "(sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0) or root, a container "
+            f"that allows mount namespaces, and this Python's install ({_interpreter()[1]}) readable by all users")
+
+
+def _bwrap_version(bwrap: str) -> tuple[int, ...] | None:
+    try:
+        out = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=10).stdout
+        return tuple(int(x) for x in out.split()[-1].split(".")[:2])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None  # the probe below reports what is wrong
 
 
 def require_isolation(unsafe_exec: bool = False) -> None:

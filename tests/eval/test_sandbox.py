@@ -184,15 +184,19 @@ def test_a_refused_code_task_fails_before_any_model_is_loaded(no_bwrap, tmp_path
         run_eval(str(tmp_path / "no-such-model"), "humaneval", output=tmp_path / "run", progress=False)
 
 
-def test_a_broken_bwrap_is_reported_with_its_reason(monkeypatch, tmp_path):
+@pytest.mark.parametrize(("script", "reason"), [
+    ("echo 'bwrap: No permissions to create new namespace' >&2\nexit 1", "No permissions to create new namespace"),
+    ("echo 'bubblewrap 0.6.1'", "bubblewrap 0.6 is too old"),
+])
+def test_a_broken_or_old_bwrap_is_reported_with_its_reason(monkeypatch, tmp_path, script, reason):
     fake = tmp_path / "bwrap"
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.write_text(f"#!/bin/sh\n{script}\n")
     fake.chmod(0o755)
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: str(fake) if name == "bwrap" else real_which(name))
     isolation_problem.cache_clear()
     try:
-        assert "No permissions to create new namespace" in sandbox.isolation_problem()
+        assert reason in sandbox.isolation_problem()
     finally:
         isolation_problem.cache_clear()
 
