@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from probes.settings import Device, ProbeSettings
+from tracemix.config import settings_from_args
+
+PROBE = ProbeSettings.model_fields
+
 _EPILOG = """examples:
   tracemix probe --model runs/moe --data data/tagged/demo --output runs/probe/moe
   tracemix probe --model runs/moe --data data/mixtures/math_50 --max-tokens-per-domain 200000 \\
@@ -27,13 +32,18 @@ def probe_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, nargs="+", help="tagged or mixture folder(s) with text + domain")
     p.add_argument("--output", required=True, help="output folder")
     p.add_argument("--tokenizer", default=None, help="tokenizer folder (default: the model's)")
-    p.add_argument("--max-tokens-per-domain", type=int, default=100_000, help="token budget per domain (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=8, help="sequences per forward pass (default: %(default)s)")
-    p.add_argument("--seq-len", type=int, default=512, help="tokens per sequence; longer documents are split (default: %(default)s)")
-    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto", help="where the model runs (default: %(default)s)")
+    p.add_argument("--max-tokens-per-domain", type=int, default=PROBE["max_tokens_per_domain"].default,
+                   help="token budget per domain (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=PROBE["batch_size"].default,
+                   help="sequences per forward pass (default: %(default)s)")
+    p.add_argument("--seq-len", type=int, default=PROBE["seq_len"].default,
+                   help="tokens per sequence; longer documents are split (default: %(default)s)")
+    p.add_argument("--device", choices=list(Device), default=PROBE["device"].default,
+                   help="where the model runs (default: %(default)s)")
     p.add_argument("--device-map", default=None, help="e.g. 'auto' to spread a big checkpoint with accelerate")
-    p.add_argument("--sample-tokens", type=int, default=2048,
-                   help="tokens per domain whose expert sets are kept for router saturation (tokens.npz)")
+    p.add_argument("--sample-tokens", type=int, default=PROBE["sample_tokens"].default,
+                   help="tokens per domain whose expert sets are kept for router saturation (tokens.npz; "
+                        "default: %(default)s)")
     p.add_argument("--domains", nargs="+", default=None, help="probe only these domains (default: all found)")
     p.add_argument("--shard", default="0/1", type=_shard,
                    help="I/N: probe only data shard I of N (documents split by a hash of their id); "
@@ -95,15 +105,10 @@ def main(argv: list[str]) -> int:
         means = ", ".join(f"{d} {v:.3f}" for d, v in result["mean_displacement"].items())
         print(f"mean displacement (bits): {means}\nwrote {args.output}/report.md")
         return 0
-    from probes.run import run_probe
-
     args = probe_parser().parse_args(argv)
-    metrics = run_probe(args.model, args.data if len(args.data) > 1 else args.data[0], args.output,
-                        tokenizer=args.tokenizer, max_tokens_per_domain=args.max_tokens_per_domain,
-                        batch_size=args.batch_size, seq_len=args.seq_len,
-                        device=None if args.device == "auto" else args.device, device_map=args.device_map,
-                        sample_tokens=args.sample_tokens, domains=args.domains, shard=args.shard,
-                        progress=not args.no_progress)
+    settings = settings_from_args(ProbeSettings, args, data=args.data if len(args.data) > 1 else args.data[0])
+    settings.check()
+    metrics = settings.run(args.model, args.output, progress=not args.no_progress)
     tokens = ", ".join(f"{d} {n:,}" for d, n in metrics["n_tokens"].items())
     print(f"probed {tokens} tokens over {len(metrics['layers'])} MoE layers; mean I(D;E) "
           f"{metrics['summary']['mean_generalised_jsd']:.3f} bits\nwrote {args.output}/report.md")

@@ -63,7 +63,7 @@ class ProbeSettings(ConfigModel):
             if not (index.strip().isdigit() and count.strip().isdigit()):
                 raise ValueError(f"'{value}' is not I/N, e.g. 0/4")
             return int(index), int(count)
-        return value
+        return tuple(value) if isinstance(value, list) else value  # a YAML / JSON list
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> ProbeSettings:
