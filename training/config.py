@@ -15,6 +15,7 @@ Unknown keys are errors with a did-you-mean; every message names the file and th
 from __future__ import annotations
 
 import dataclasses
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from tracemix.config import ConfigModel, key_hint, read_yaml_mapping
 from tracemix.config import load_config as load_config_file
 from tracemix.errors import RecipeError
+from tracemix.moe_families import MOE_FAMILIES, config_attr, family_of
 
 CONFIG_KEYS = "name, objective, model, training, ..."
 
@@ -198,7 +200,85 @@ def load_config(config: str | Path | dict[str, Any], overrides: dict[str, Any] |
     cfg = load_config_file(config, TrainConfig, overrides=overrides, what="training config", keys=CONFIG_KEYS,
                            hint=" (see recipes/train/ for examples)", name=source)
     _check_extra(cfg, source)
-    from training.model import validate_model_section
-
     validate_model_section(cfg.model, source)
     return cfg
+
+
+# Checks that need the model's config class (transformers), still before any data or weights.
+
+
+def _config_class_instance(model_type: str, source: str):
+    from transformers import AutoConfig
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    if model_type not in CONFIG_MAPPING:
+        hint = key_hint(model_type, CONFIG_MAPPING.keys(), list_valid=False)
+        raise RecipeError(f"{source}: `model.from_config.model_type`: unknown model type `{model_type}`{hint}")
+    return AutoConfig.for_model(model_type)
+
+
+def is_moe_config(config) -> bool:
+    """A family of the MoE table (tracemix.moe_families), or any config exposing router logits."""
+    return family_of(config) is not None or hasattr(config, "output_router_logits")
+
+
+def moe_attributes(config) -> tuple[str, str]:
+    """(config attribute for the number of experts, attribute for top-k); dotted for nested configs."""
+    family = family_of(config)
+    if family is not None:
+        return family.experts_attr, family.top_k_attr
+    for experts in ("num_experts", "num_local_experts", "n_routed_experts"):
+        if hasattr(config, experts):
+            return experts, "num_experts_per_tok"
+    raise RecipeError(f"model type `{config.model_type}` has no known number-of-experts attribute")
+
+
+def check_moe(config, section: ModelSection, source: str) -> None:
+    """A dense type with MoE options is an error; so is an aux-loss coefficient for a router without one."""
+    moe = section.moe
+    if moe is None:
+        return
+    set_keys = [k for k, v in moe.model_dump().items() if v is not None]
+    if not set_keys:
+        return
+    if not is_moe_config(config):
+        moe_types = ", ".join(sorted(MOE_FAMILIES)[:6])
+        raise RecipeError(f"{source}: `model.moe` sets {', '.join(set_keys)} but `{config.model_type}` is a dense "
+                          f"model type; remove `model.moe` or use a MoE type ({moe_types}, ...)")
+    if moe.router_aux_loss_coef and not hasattr(config, "router_aux_loss_coef"):
+        raise RecipeError(f"{source}: `model.moe.router_aux_loss_coef`: `{config.model_type}` has no auxiliary "
+                          "load-balancing loss (its router balances load another way); remove the key")
+    if section.from_pretrained is not None and moe.num_experts is not None:
+        experts_attr, _ = moe_attributes(config)
+        if config_attr(config, experts_attr) != moe.num_experts:
+            raise RecipeError(f"{source}: `model.moe.num_experts` ({moe.num_experts}) differs from the pretrained "
+                              f"checkpoint's {config_attr(config, experts_attr)}; the expert weights cannot change")
+
+
+# Attributes many modeling files read with `getattr(config, name, default)` without declaring them.
+_OPTIONAL_ATTRIBUTES = {"head_dim"}
+
+
+def _check_sizes(config, sizes: dict[str, Any], source: str) -> None:
+    declared = {k for cls in type(config).__mro__ for k in getattr(cls, "__annotations__", {})}
+    known = set(config.to_dict()) | set(getattr(config, "attribute_map", {})) | declared | _OPTIONAL_ATTRIBUTES
+    for key in sizes:
+        if key != "model_type" and key not in known and not hasattr(config, key):
+            hint = key_hint(key, sorted(known), list_valid=False)
+            raise RecipeError(f"{source}: `model.from_config.{key}` is not a `{config.model_type}` config "
+                              f"attribute{hint}")
+
+
+def validate_model_section(section: ModelSection, source: str) -> None:
+    """Checks that need the model's config class; runs at config load, before any data or weights."""
+    if section.from_config is not None:
+        config = _config_class_instance(section.from_config["model_type"], source)
+        _check_sizes(config, section.from_config, source)
+        check_moe(config, section, source)
+        return
+    local = Path(section.from_pretrained) / "config.json"
+    if local.is_file():  # hub ids are checked once their config is fetched, still before training
+        model_type = json.loads(local.read_text()).get("model_type")
+        if model_type:
+            config = _config_class_instance(model_type, source)
+            check_moe(config, section, source)

@@ -7,96 +7,16 @@ onto each family's own config attribute names. The load-balancing loss is Switch
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from tracemix.config import key_hint
 from tracemix.errors import RecipeError
-from tracemix.moe_families import MOE_FAMILIES, config_attr, family_of, set_config_attr
-from training.config import ModelSection
-
-
-def _config_class_instance(model_type: str, source: str):
-    from transformers import AutoConfig
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
-
-    if model_type not in CONFIG_MAPPING:
-        hint = key_hint(model_type, CONFIG_MAPPING.keys(), list_valid=False)
-        raise RecipeError(f"{source}: `model.from_config.model_type`: unknown model type `{model_type}`{hint}")
-    return AutoConfig.for_model(model_type)
-
-
-def is_moe_config(config) -> bool:
-    """A family of the MoE table (tracemix.moe_families), or any config exposing router logits."""
-    return family_of(config) is not None or hasattr(config, "output_router_logits")
-
-
-def moe_attributes(config) -> tuple[str, str]:
-    """(config attribute for the number of experts, attribute for top-k); dotted for nested configs."""
-    family = family_of(config)
-    if family is not None:
-        return family.experts_attr, family.top_k_attr
-    for experts in ("num_experts", "num_local_experts", "n_routed_experts"):
-        if hasattr(config, experts):
-            return experts, "num_experts_per_tok"
-    raise RecipeError(f"model type `{config.model_type}` has no known number-of-experts attribute")
+from tracemix.moe_families import config_attr, set_config_attr
+from training.config import ModelSection, check_moe, is_moe_config, moe_attributes
 
 
 def check_expert_load(config, source: str) -> None:
     if not is_moe_config(config):
         raise RecipeError(f"{source}: `expert_load` needs a MoE model; `{config.model_type}` is dense")
-
-
-def _check_moe(config, section: ModelSection, source: str) -> None:
-    """A dense type with MoE options is an error; so is an aux-loss coefficient for a router without one."""
-    moe = section.moe
-    if moe is None:
-        return
-    set_keys = [k for k, v in moe.model_dump().items() if v is not None]
-    if not set_keys:
-        return
-    if not is_moe_config(config):
-        moe_types = ", ".join(sorted(MOE_FAMILIES)[:6])
-        raise RecipeError(f"{source}: `model.moe` sets {', '.join(set_keys)} but `{config.model_type}` is a dense "
-                          f"model type; remove `model.moe` or use a MoE type ({moe_types}, ...)")
-    if moe.router_aux_loss_coef and not hasattr(config, "router_aux_loss_coef"):
-        raise RecipeError(f"{source}: `model.moe.router_aux_loss_coef`: `{config.model_type}` has no auxiliary "
-                          "load-balancing loss (its router balances load another way); remove the key")
-    if section.from_pretrained is not None and moe.num_experts is not None:
-        experts_attr, _ = moe_attributes(config)
-        if config_attr(config, experts_attr) != moe.num_experts:
-            raise RecipeError(f"{source}: `model.moe.num_experts` ({moe.num_experts}) differs from the pretrained "
-                              f"checkpoint's {config_attr(config, experts_attr)}; the expert weights cannot change")
-
-
-# Attributes many modeling files read with `getattr(config, name, default)` without declaring them.
-_OPTIONAL_ATTRIBUTES = {"head_dim"}
-
-
-def _check_sizes(config, sizes: dict[str, Any], source: str) -> None:
-    declared = {k for cls in type(config).__mro__ for k in getattr(cls, "__annotations__", {})}
-    known = set(config.to_dict()) | set(getattr(config, "attribute_map", {})) | declared | _OPTIONAL_ATTRIBUTES
-    for key in sizes:
-        if key != "model_type" and key not in known and not hasattr(config, key):
-            hint = key_hint(key, sorted(known), list_valid=False)
-            raise RecipeError(f"{source}: `model.from_config.{key}` is not a `{config.model_type}` config "
-                              f"attribute{hint}")
-
-
-def validate_model_section(section: ModelSection, source: str) -> None:
-    """Checks that need the model's config class; runs at config load, before any data or weights."""
-    if section.from_config is not None:
-        config = _config_class_instance(section.from_config["model_type"], source)
-        _check_sizes(config, section.from_config, source)
-        _check_moe(config, section, source)
-        return
-    local = Path(section.from_pretrained) / "config.json"
-    if local.is_file():  # hub ids are checked once their config is fetched, still before training
-        model_type = json.loads(local.read_text()).get("model_type")
-        if model_type:
-            config = _config_class_instance(model_type, source)
-            _check_moe(config, section, source)
 
 
 def _apply_moe(config, section: ModelSection) -> None:
@@ -147,7 +67,7 @@ def build_model(section: ModelSection, tokenizer, seed: int, source: str = "trai
         model = AutoModelForCausalLM.from_config(config, dtype=dtype, trust_remote_code=section.trust_remote_code)
     else:
         config = AutoConfig.from_pretrained(section.from_pretrained, trust_remote_code=section.trust_remote_code)
-        _check_moe(config, section, source)
+        check_moe(config, section, source)
         _apply_moe(config, section)
         kwargs: dict[str, Any] = {"config": config, "dtype": dtype, "trust_remote_code": section.trust_remote_code}
         if section.attn_implementation:
