@@ -14,7 +14,14 @@ from typing import Any
 
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
-from curation.classifiers.registry import DEFAULT_CLASSIFIER, check_spec, load_classifier
+from curation.classifiers.registry import (
+    DEFAULT_CLASSIFIER,
+    HEURISTIC_SCAFFOLD,
+    check_scaffold_spec,
+    check_spec,
+    load_classifier,
+    load_scaffold_scorer,
+)
 from curation.tagging.readers import DEFAULT_MAX_DOC_BYTES, RecordReader, resolve_input
 from curation.tagging.tagger import DomainTagger, NormaliseText
 from tracemix.domains import DOMAINS
@@ -27,6 +34,7 @@ _RESUME_KEYS = (
     "input_files",
     "classifier",
     "tagger",
+    "scaffold",
     "tokenizer",
     "text_key",
     "tasks",
@@ -133,10 +141,12 @@ def run_tag(
     max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
     progress: bool = True,
     quiet: bool = False,
+    scaffold: str = "heuristic",
 ) -> dict[str, Any] | None:
     """Tag `input` into the Parquet folder `output`; returns the stats (None when Slurm runs it later).
 
-    `limit` caps documents per task. The classifier is a `curation.classifiers.registry` spec. `executor`
+    `limit` caps documents per task. The classifier is a `curation.classifiers.registry` spec, and so is
+    `scaffold`, what makes `scaffold_score` ("heuristic" or "fasttext:MODEL.bin"). `executor`
     is a name or `tracemix.executors.ExecutorSettings`; `tasks`/`workers`, when given, override its own.
     """
     from tracemix.artifacts import begin, check_disjoint
@@ -151,6 +161,10 @@ def run_tag(
             classifier = "fasttext:" + str(Path(classifier.split(":", 1)[1]).expanduser().resolve())
     clf = load_classifier(classifier, **clf_kwargs)
     spec = classifier if isinstance(classifier, str) else f"object:{clf.name}"
+    check_scaffold_spec(scaffold)
+    if scaffold.startswith("fasttext:"):
+        scaffold = "fasttext:" + str(Path(scaffold.split(":", 1)[1]).expanduser().resolve())
+    scorer = load_scaffold_scorer(scaffold)
     if tokenizer:
         _check_tokenizer(tokenizer)
     output = Path(output).expanduser().resolve()
@@ -177,6 +191,8 @@ def run_tag(
         "input_files": input_files,
         "classifier": spec,
         "tagger": clf.name,
+        "scaffold": scaffold,
+        "scaffold_scorer": scorer.name,
         "tokenizer": tokenizer,
         "text_key": text_key,
         "tasks": settings.tasks,
@@ -192,7 +208,7 @@ def run_tag(
     pipeline = [
         reader,
         NormaliseText(),
-        DomainTagger(classifier, classifier_kwargs=clf_kwargs, tokenizer=tokenizer),
+        DomainTagger(classifier, classifier_kwargs=clf_kwargs, tokenizer=tokenizer, scaffold=scaffold),
         TaggedParquetWriter(str(output), with_tokens=bool(tokenizer)),
     ]
     build_executor(pipeline, settings, output / "logs", job_name="tracemix-tag").run()
@@ -235,10 +251,16 @@ def finish_tagging(output: str | Path) -> dict[str, Any]:
     if spec.startswith("fasttext:"):
         model_file = spec.split(":", 1)[1]
         parents.append(external_ref(model_file, "classifier", sha256=file_hash(model_file)))
+    scaffold = config.get("scaffold", "heuristic")
+    if scaffold.startswith("fasttext:"):
+        model_file = scaffold.split(":", 1)[1]
+        parents.append(external_ref(model_file, "scaffold_scorer", sha256=file_hash(model_file)))
     extra = {
         "input": config["input"],
         "classifier": spec,
         "tagger": config["tagger"],
+        "scaffold": scaffold,  # which scorer made `scaffold_score`: recipes threshold this one
+        "scaffold_scorer": config.get("scaffold_scorer", HEURISTIC_SCAFFOLD),
         "tokenizer": config["tokenizer"],
         "columns": tagged_schema(bool(config["tokenizer"])).names,
         "documents": stats["documents"],
@@ -271,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_CLASSIFIER,
         help="heuristic (default, no model needed) | fasttext:MODEL.bin | llm",
     )
+    p.add_argument(
+        "--scaffold",
+        default="heuristic",
+        help="what makes scaffold_score: heuristic (default: step markers, equation chains, symbols) | "
+        "fasttext:MODEL.bin (the paper's code-vs-non-code scorer from `tracemix classifier train-scaffold`)",
+    )
     p.add_argument("--base-url", help="OpenAI-compatible endpoint for --classifier llm")
     p.add_argument("--model", help="model name for --classifier llm")
     p.add_argument("--tokenizer", help="Hugging Face tokenizer (name or path) to count n_tokens")
@@ -301,5 +329,6 @@ def main(argv: list[str] | None = None) -> int:
         limit=args.limit,
         max_doc_bytes=args.max_doc_bytes,
         progress=not args.no_progress,
+        scaffold=args.scaffold,
     )
     return 0
