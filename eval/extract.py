@@ -195,7 +195,7 @@ def _math_spans(text: str) -> list[str]:
 
 
 _OPERATORS = "{}^_()+*/=.,!\u2212\u00d7\u00f7\u00b7-"
-_MATH_TOKEN = re.compile(r"\\[A-Za-z]+|\d+|\s+|[A-Za-z]+|.", re.DOTALL)
+_MATH_TOKEN = re.compile(r"\\[A-Za-z]+|\d+(?:,\d{3})*(?:\.\d+)?|\s+|[A-Za-z]+|.", re.DOTALL)
 _CONSTANTS = ("\\pi", "\\infty", "\\sqrt", "\\frac", "\\dfrac", "\\tfrac")
 
 
@@ -223,6 +223,20 @@ def _last_bare_formula(text: str) -> str | None:
         if any(c.isdigit() for c in run) or any(k in run for k in _CONSTANTS):
             return run
     return None
+
+
+def _cue_formula(cue: str) -> str:
+    """The answer after a cue without its trailing prose ("5 dollars, since 2 + 3 = 5" -> "5"): cut at a
+    comma or semicolon or a word of two or more letters outside brackets; the whole text when that leaves
+    nothing ("Monday")."""
+    kept, depth = [], 0
+    for tok in _MATH_TOKEN.findall(cue):
+        if depth == 0 and (tok in ",;" or len(tok) > 1 and tok.isalpha()):
+            break
+        depth = max(0, depth + (tok in "([{") - (tok in ")]}"))
+        kept.append(tok)
+    head = "".join(kept).strip().rstrip(".")
+    return head if any(c.isalnum() for c in head) else cue.strip().rstrip(".")
 
 
 def _formula_value(formula: str) -> str | None:
@@ -256,7 +270,7 @@ def _math_answer(text: str) -> str | None:
     cue = _after_cue(text)
     if cue and cue.strip():
         spans = _math_spans(cue)
-        formula = spans[0] if spans else cue.strip().strip("$ ")
+        formula = spans[0] if spans else _cue_formula(cue.strip().strip("$ "))
         return _formula_value(formula) or formula.strip()
     spans = _math_spans(text)
     if spans:

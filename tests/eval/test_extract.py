@@ -82,6 +82,10 @@ def test_code_and_math():
     ("It is \u22125", "-5"),
     ("about 1 000", "1000"),
     ("I have 3 apples and 4 pears", "4"),
+    ("The answer is 5 dollars, since 2 + 3 = 5.", "5"),  # the cue's formula, not its trailing prose
+    ("The answer is \\frac{1}{2} of the cake.", "\\frac{1}{2}"),
+    ("The answer is (3, \\frac{\\pi}{2}).", "(3, \\frac{\\pi}{2})"),
+    ("The answer is Monday.", "Monday"),
     ("no answer here", None),
 ])
 def test_math_answer_without_boxed(text, expected):

@@ -89,6 +89,8 @@ MATH = [
     ("about 1 000", "1000", True, True),
     ("We get $x^2 = 4$, so $x = 2$.", "2", True, True),
     ("Hence the interval is $[0, 1)$.", "[0,1)", True, True),
+    ("The answer is 5 dollars, since 2 + 3 = 5.", "5", True, True),
+    ("The answer is \\frac{1}{2} of the cake.", "\\frac{1}{2}", True, True),
 ]
 
 
