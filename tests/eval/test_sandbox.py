@@ -214,3 +214,25 @@ def test_limits_are_set_in_the_child():
     code = ("import resource\nprint(resource.getrlimit(resource.RLIMIT_NPROC)[0], "
             "resource.getrlimit(resource.RLIMIT_AS)[0] >> 20, resource.getrlimit(resource.RLIMIT_FSIZE)[1] >> 20)")
     assert run_python(code, max_procs=7, memory_mb=300, file_mb=3).stdout.split() == ["7", "300", "3"]
+
+
+def test_cli_unsafe_exec_is_the_explicit_way_around_a_refusal(no_bwrap, tmp_path):
+    import json
+
+    from eval.cli import main
+    from tests.openai_server import FakeOpenAIServer
+
+    problem = {"task_id": "T/0", "prompt": "def add(a, b):\n    \"\"\"a + b\"\"\"\n", "entry_point": "add",
+               "test": "def check(f):\n    assert f(2, 3) == 5\n"}
+    (tmp_path / "t.jsonl").write_text(json.dumps(problem) + "\n")
+    (tmp_path / "t.yaml").write_text(
+        f"name: t\ndomain: code\nsource: jsonl:{tmp_path / 't.jsonl'}\nprompt: '{{prompt}}'\nanswer_type: code\n"
+        "gold_transform: humaneval\nmetric: pass@1\nid_field: task_id\n")
+    argv = ["--model", "m", "--tasks", str(tmp_path / "t.yaml"), "--backend", "openai", "--no-cache",
+            "--output", str(tmp_path / "run")]
+    with FakeOpenAIServer(lambda prompt, body: "```python\ndef add(a, b):\n    return a + b\n```") as server:
+        with pytest.raises(SandboxUnavailable, match="--unsafe-exec"):
+            main([*argv, "--base-url", server.base_url])
+        assert main([*argv, "--base-url", server.base_url, "--unsafe-exec"]) == 0
+    (sample,) = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert sample["correct"] and sample["details"]["isolated"] is False
