@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from tracemix.config import ConfigModel, did_you_mean
 from tracemix.domains import DOMAINS
@@ -65,12 +65,12 @@ class ProbeSettings(ConfigModel):
             return int(index), int(count)
         return tuple(value) if isinstance(value, list) else value  # a YAML / JSON list
 
-    @model_validator(mode="after")
-    def _shard_in_range(self) -> ProbeSettings:
-        index, count = self.shard
-        if not 0 <= index < count:
-            raise ValueError(f"shard {index}/{count}: need 0 <= I < N, e.g. 0/4")
-        return self
+    @field_validator("shard")
+    @classmethod
+    def _shard_in_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= value[0] < value[1]:
+            raise ValueError(f"{value[0]}/{value[1]}: need 0 <= I < N, e.g. 0/4")
+        return value
 
     def folders(self) -> list[str]:
         return [] if self.data is None else [self.data] if isinstance(self.data, str) else list(self.data)

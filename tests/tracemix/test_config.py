@@ -1,13 +1,21 @@
+import argparse
+from typing import Literal
+
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tracemix.config import (
+    ConfigModel,
+    apply_overrides,
     did_you_mean,
     format_validation_error,
     key_hint,
+    load_config,
     model_keys,
     parse_set_overrides,
+    parse_yaml,
     read_yaml_mapping,
+    settings_from_args,
 )
 from tracemix.errors import RecipeError
 
@@ -110,3 +118,70 @@ def test_parse_set_overrides_reads_yaml_values():
 def test_parse_set_overrides_rejects_items_without_a_key(item):
     with pytest.raises(RecipeError, match=rf"--set {item}: expected KEY=VALUE"):
         parse_set_overrides([item])
+
+
+class Budget(ConfigModel):
+    total: int = Field(gt=0)
+    share: float = 0.5
+    on: bool = False
+
+
+class File(ConfigModel):
+    name: str
+    budget: Budget
+    sources: list[str] = Field(default_factory=list)
+
+
+def test_load_config_reads_overrides_and_validates_strictly(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("name: x\nbudget: {total: 5, share: 1}\nsources: [a, b]\n")
+    cfg = load_config(path, File, overrides={"budget.share": 0.25, "sources.1": "c", "budget": {"on": True}})
+    assert cfg == File(name="x", budget=Budget(total=5, share=0.25, on=True), sources=["a", "c"])
+    with pytest.raises(RecipeError) as err:
+        load_config(path, File, overrides={"budget.total": True, "budget.tota": 3, "name": 7})
+    assert str(err.value).splitlines() == [
+        f"{path}: name: expected a string, got an integer (7)",
+        f"{path}: budget.total: expected an integer, got a boolean (true)",
+        f"{path}: budget.tota: unknown key; did you mean `total`?"]
+
+
+def test_load_config_names_dict_sources_and_keeps_code_lenient():
+    with pytest.raises(RecipeError, match=r"^<config file>: budget: required key missing$"):
+        load_config({"name": "x"}, File)
+    with pytest.raises(RecipeError, match=r"^cfg: budget\.total: expected an integer, got a string"):
+        load_config({"name": "x", "budget": {"total": "5"}}, File, name="cfg")
+    assert Budget(total="5").total == 5  # objects built in code keep pydantic's conversions
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"name.first": 1}, r"f: name\.first: cannot override inside `name`, which is a single value"),
+    ({"sources.5": "x"}, r"f: sources\.5: `sources` is a list; index it by position \(0 to 1\)"),
+])
+def test_apply_overrides_refuses_impossible_paths(overrides, message):
+    with pytest.raises(RecipeError, match=message):
+        apply_overrides({"name": "x", "sources": ["a", "b"]}, overrides, "f")
+
+
+def test_yaml_duplicate_keys_and_exponent_numbers(tmp_path):
+    assert parse_yaml("a: 1e-3\nb: 2E5\nc: 1.5e3\nd: '1e3'\ne: 1_000\n") == {
+        "a": 1e-3, "b": 2e5, "c": 1500.0, "d": "1e3", "e": 1000}
+    assert parse_yaml("base: &b {x: 1}\nother:\n  <<: *b\n  x: 2\n") == {"base": {"x": 1}, "other": {"x": 2}}
+    path = tmp_path / "d.yaml"
+    path.write_text("a:\n  b: 1\n  c: 2\n  b: 3\n")
+    with pytest.raises(RecipeError, match=r"d\.yaml: line 4: key 'b' appears twice \(lines 2 and 4\); keep one"):
+        read_yaml_mapping(path, "config")
+
+
+def test_enum_choices_suggest_the_closest():
+    class Pick(ConfigModel):
+        backend: Literal["hf", "vllm", "openai"] = "hf"
+
+    with pytest.raises(RecipeError, match=r"c: backend: 'hff' is not one of hf, vllm, openai \(did you mean 'hf'\?\)"):
+        load_config({"backend": "hff"}, Pick, name="c")
+
+
+def test_settings_from_args_reads_matching_flags():
+    args = argparse.Namespace(total=3, share=0.1, output="x")
+    assert settings_from_args(Budget, args, on=True) == Budget(total=3, share=0.1, on=True)
+    with pytest.raises(RecipeError, match=r"command line: total: Input should be greater than 0 \(got 0\)"):
+        settings_from_args(Budget, argparse.Namespace(total=0))
