@@ -2,12 +2,19 @@
 
 Every reader is a datatrove reader, so it shards files across tasks and pickles for Slurm/Ray. Bad records
 never stop a run: each one is counted per reason (a `bad_input/<reason>` stat) and listed with its file and
-line (capped) in `<bad_input_folder>/<rank>.json`, which `tracemix stats` sums up.
+line (capped) in `<bad_input_folder>/<rank>.json`, which `tracemix stats` sums up. A file that breaks off
+(a truncated `.gz`) counts as `unreadable_file` with how far it got, and the task goes on. Formats come from
+the bytes (`curation.tagging.formats`); a folder's files that are not input are listed in
+`<bad_input_folder>/skipped_files.json` with their reason.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import zlib
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from datatrove.data import DocumentsPipeline
@@ -15,26 +22,64 @@ from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.pipeline.readers.huggingface import HuggingFaceDatasetReader
 
+from curation.tagging.formats import (
+    BOM,
+    JSON_ARRAY,
+    PARQUET,
+    ZSTD,
+    FileFormat,
+    NotInput,
+    decompressor,
+    format_from_name,
+    scan_folder,
+    sniff,
+)
 from curation.tagging.records import DEFAULT_MAX_DOC_BYTES, RecordsMixin
 from tracemix.errors import DataError
 
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")
-PARQUET_SUFFIXES = (".parquet",)
-JSON_SUFFIXES = (".json",)
-SUPPORTED_SUFFIXES = JSONL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
-_SKIP_NAMES = {"manifest.json", "stats.json"}  # a data folder's own metadata, not input
 HF_PROBE_ROWS = 100  # rows of a Hugging Face dataset that must show the text field at least once
+SKIPPED_FILES = "skipped_files.json"  # in the bad-input folder: the files of a folder input that were not read
 
 
-def _suffix_of(path: str) -> str | None:
-    return next((s for s in SUPPORTED_SUFFIXES if path.lower().endswith(s)), None)
+def zstd_lines(f) -> Iterator[bytes]:
+    """Lines of a zstd file (frames one after another), in linear time; EOFError when the data stops inside a
+    frame, which a plain stream reader would pass over silently."""
+    new = partial(decompressor, ZSTD)
+    d, in_frame, parts = new(), False, []
+    while chunk := f.read(1 << 20):
+        while chunk:
+            piece = d.decompress(chunk)
+            in_frame = not d.eof
+            chunk = d.unused_data if d.eof else b""
+            if d.eof:
+                d = new()
+            start = 0
+            while (nl := piece.find(b"\n", start)) >= 0:
+                parts.append(piece[start:nl + 1])
+                yield b"".join(parts)
+                parts, start = [], nl + 1
+            if start < len(piece):
+                parts.append(piece[start:])
+    if in_frame:
+        raise EOFError("zstd data ended inside a frame (truncated file)")
+    if parts:
+        yield b"".join(parts)
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What a truncated or corrupt file raises mid-read (gzip, zstd, Parquet, the file system)."""
+    import pyarrow as pa
+    import zstandard
+
+    return (EOFError, OSError, zlib.error, zstandard.ZstdError, pa.ArrowInvalid)
 
 
 class RecordReader(RecordsMixin, BaseDiskReader):
-    """Reads JSONL (plain/.gz/.zst), Parquet and ShareGPT JSON arrays, picking the format from each file name.
+    """Reads JSONL (plain/gzip/zstd), Parquet and ShareGPT JSON arrays.
 
-    `files` (relative to `data_folder`) fixes the file list; without it every supported file below the folder
-    is read. Records with a `messages` or ShareGPT `conversations` list become chats: `text` is the flattened
+    `files` (relative to `data_folder`) fixes the file list, `formats` their formats (from `scan_folder`);
+    without them every file below the folder whose name promises records is read, local files are sniffed.
+    Records with a `messages` or ShareGPT `conversations` list become chats: `text` is the flattened
     conversation and `metadata["messages"]` keeps the turns.
     """
 
@@ -48,9 +93,10 @@ class RecordReader(RecordsMixin, BaseDiskReader):
         text_key: str = "text",
         id_key: str = "id",
         limit: int = -1,
-        max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+        max_doc_bytes: int | None = DEFAULT_MAX_DOC_BYTES,
         bad_input_folder: DataFolderLike | None = None,
         source: str | None = None,
+        formats: dict[str, FileFormat] | None = None,
         doc_progress: bool = False,
         file_progress: bool = False,
     ):
@@ -63,28 +109,48 @@ class RecordReader(RecordsMixin, BaseDiskReader):
             file_progress=file_progress,
             add_file_path=False,
         )
+        self.formats = dict(formats or {})
+        if files is None and formats is not None:
+            files = list(formats)
         self.files = sorted(files) if files is not None else None
+        self.skipped: list[dict] = []  # files of a folder input that are not records, with the reason
         self._init_records(max_doc_bytes, bad_input_folder, source)
 
     def list_input_files(self) -> list[str]:
         if self.files is not None:
             return self.files
-        return [f for f in self.data_folder.list_files(recursive=True) if _suffix_of(f)]
+        return [f for f in self.data_folder.list_files(recursive=True) if format_from_name(f)]
+
+    def file_format(self, filepath: str) -> FileFormat:
+        """The format found by `scan_folder`, else sniffed (local files), else promised by the name."""
+        fmt = self.formats.get(filepath)
+        if fmt is None and self.data_folder.is_local():
+            try:
+                fmt = sniff(self.data_folder.resolve_paths(filepath), self.text_key)
+            except NotInput as err:
+                raise DataError(f"{self.data_folder.resolve_paths(filepath)}: {err.reason}") from None
+        fmt = fmt or format_from_name(filepath)
+        if fmt is None:
+            raise DataError(f"{self.data_folder.resolve_paths(filepath)}: unknown format; name it .jsonl, .json "
+                            "or .parquet (optionally .gz/.zst)")
+        self.formats[filepath] = fmt
+        return fmt
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
         shard = self.list_input_files()[rank::world_size]
+        if rank == 0 and self.bad_input_folder is not None and self.skipped:
+            _save_skipped(self.bad_input_folder, self.skipped)
         for doc in self.read_files_shard(shard):
             self.update_doc_stats(doc)
             yield doc
         self._save_bad_input(rank)
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
-        suffix = _suffix_of(filepath)
         source = self.source or Path(filepath).name.split(".")[0]
         n_records = n_with_text = 0
-        for line, record in self._iter_records(filepath, suffix):
+        for line, record in self._iter_records(filepath, self.file_format(filepath)):
             if isinstance(record, dict):
                 n_records += 1
                 n_with_text += self._has_text_field(record)
@@ -97,22 +163,27 @@ class RecordReader(RecordsMixin, BaseDiskReader):
                 self.text_key, self.data_folder.resolve_paths(filepath), n_records, self._last_keys
             )
 
-    def _iter_records(self, filepath: str, suffix: str | None):
+    def _iter_records(self, filepath: str, fmt: FileFormat):
+        """(line or row, record) pairs; a file that breaks off is counted as `unreadable_file` and left."""
         self._last_keys: list[str] = []
-        if suffix in PARQUET_SUFFIXES:
-            yield from self._iter_parquet(filepath)
-        elif suffix in JSON_SUFFIXES:
-            yield from self._iter_json_array(filepath)
-        else:
-            yield from self._iter_jsonl(filepath)
+        self._where = 0  # the last line / row / record read whole
+        read = {PARQUET: self._iter_parquet, JSON_ARRAY: self._iter_json_array}.get(fmt.kind, self._iter_jsonl)
+        try:
+            yield from read(filepath, fmt)
+        except _read_errors() as err:
+            self._bad_record("unreadable_file", filepath, self._where,
+                             f"truncated or corrupt after line/row {self._where}: {type(err).__name__}: {err}")
 
-    def _iter_jsonl(self, filepath: str):
+    def _iter_jsonl(self, filepath: str, fmt: FileFormat):
         import orjson
 
-        with self.data_folder.open(filepath, "rb", compression="infer") as f:
-            # zstd streams only read(); a BufferedReader gives every codec the same line iteration
-            lines = f if hasattr(f, "readline") and not filepath.endswith(".zst") else io.BufferedReader(f)
+        zstd = fmt.compression == ZSTD
+        with self.data_folder.open(filepath, "rb", compression=None if zstd else fmt.compression) as f:
+            lines = zstd_lines(f) if zstd else f if hasattr(f, "readline") else io.BufferedReader(f)
             for line_no, raw in enumerate(lines, start=1):
+                self._where = line_no  # the iterator only hands out whole lines
+                if line_no == 1:
+                    raw = raw.removeprefix(BOM)
                 if not raw.strip():
                     continue  # blank lines separate nothing and hold nothing
                 try:
@@ -131,7 +202,7 @@ class RecordReader(RecordsMixin, BaseDiskReader):
                     self._last_keys = sorted(record)
                 yield line_no, record
 
-    def _iter_parquet(self, filepath: str):
+    def _iter_parquet(self, filepath: str, fmt: FileFormat):
         import pyarrow.parquet as pq
 
         with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f) as pqf:
@@ -140,13 +211,14 @@ class RecordReader(RecordsMixin, BaseDiskReader):
             for batch in pqf.iter_batches(batch_size=1000):
                 for record in batch.to_pylist():
                     row += 1
+                    self._where = row
                     yield row, record
 
-    def _iter_json_array(self, filepath: str):
+    def _iter_json_array(self, filepath: str, fmt: FileFormat):
         import orjson
 
-        with self.data_folder.open(filepath, "rb") as f:
-            raw = f.read()
+        with self.data_folder.open(filepath, "rb", compression=fmt.compression) as f:
+            raw = f.read().removeprefix(BOM)
         try:
             records = orjson.loads(raw)
         except orjson.JSONDecodeError as err:
@@ -189,7 +261,7 @@ class HFRecordReader(RecordsMixin, HuggingFaceDatasetReader):
         text_key: str = "text",
         id_key: str = "id",
         limit: int = -1,
-        max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+        max_doc_bytes: int | None = DEFAULT_MAX_DOC_BYTES,
         bad_input_folder: DataFolderLike | None = None,
         streaming: bool = True,
     ):
@@ -235,21 +307,19 @@ def parse_hf_spec(spec: str) -> tuple[str, str | None, str]:
     return name, config, split
 
 
-def _is_json_array(path: Path) -> bool:
-    with open(path, "rb") as f:
-        head = f.read(4096).lstrip()
-    return head.startswith(b"[")
-
-
 def resolve_input(
     spec: str,
     text_key: str = "text",
     limit: int = -1,
-    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+    max_doc_bytes: int | None = DEFAULT_MAX_DOC_BYTES,
     bad_input_folder: DataFolderLike | None = None,
     check: bool = True,
 ) -> RecordReader | HFRecordReader:
-    """`--input` -> a datatrove reader. Local files are listed (and their text key checked) up front."""
+    """`--input` -> a datatrove reader. Local files are listed, their format sniffed and their text key
+    checked up front; a folder's files that hold no records are listed in `reader.skipped` (and in
+    `bad_input_folder/skipped_files.json`) with their reason."""
+    if max_doc_bytes is not None and max_doc_bytes < 1:
+        raise DataError(f"--max-doc-bytes must be a positive number of bytes (got {max_doc_bytes})")
     if spec.startswith("hf:"):
         name, config, split = parse_hf_spec(spec)
         return HFRecordReader(
@@ -267,46 +337,46 @@ def resolve_input(
             f"input '{spec}' does not exist (expected a file or folder of JSONL/Parquet/JSON, "
             "or hf:ORG/NAME[:CONFIG][:SPLIT])"
         )
+    skipped: list[dict] = []
     if path.is_file():
-        if not _suffix_of(path.name):
-            raise DataError(
-                f"input '{spec}' has an unsupported extension; supported: {list(SUPPORTED_SUFFIXES)}"
-            )
-        folder, files = path.parent, [path.name]
+        try:
+            formats = {path.name: sniff(path, text_key)}
+        except NotInput as err:
+            raise DataError(f"input '{spec}': {err.reason}; expected JSONL, a JSON array of records or "
+                            "Parquet (optionally gzip/zstd compressed)") from None
+        folder = path.parent
     else:
         folder = path
-        files = []
-        for p in sorted(path.rglob("*")):
-            rel = p.relative_to(path)
-            if (
-                not p.is_file()
-                or not _suffix_of(p.name)
-                or any(part.startswith((".", "_")) for part in rel.parts)
-            ):
-                continue
-            # a data folder's own metadata (manifest.json, stats, datatrove logs) is not input
-            if (
-                p.name in _SKIP_NAMES
-                or rel.parts[0] == "logs"
-                or (p.suffix == ".json" and not _is_json_array(p))
-            ):
-                continue
-            files.append(rel.as_posix())
-        if not files:
-            raise DataError(
-                f"input folder '{spec}' holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})"
-            )
+        formats, skipped = scan_folder(path, text_key)
+        if not formats:
+            reasons = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:5])
+            raise DataError(f"input folder '{spec}' holds no JSONL, JSON array or Parquet files"
+                            + (f" (skipped {len(skipped)}: {reasons})" if skipped else ""))
     reader = RecordReader(
         str(folder.resolve()),
-        files=files,
         text_key=text_key,
         limit=limit,
         max_doc_bytes=max_doc_bytes,
         bad_input_folder=bad_input_folder,
+        formats=formats,
     )
+    reader.skipped = skipped
     if check:
         check_text_key(reader)
     return reader
+
+
+def _save_skipped(bad_input_folder: DataFolderLike, skipped: list[dict]) -> None:
+    from datatrove.io import get_datafolder
+
+    folder = get_datafolder(bad_input_folder)
+    if folder.is_local():
+        from tracemix.atomic import write_json
+
+        write_json(folder.resolve_paths(SKIPPED_FILES), {"skipped_files": skipped})
+    else:
+        with folder.open(SKIPPED_FILES, "w") as f:
+            json.dump({"skipped_files": skipped}, f)
 
 
 def check_text_key(reader: RecordReader, max_files: int = 32, max_records: int = 100) -> None:
@@ -316,7 +386,7 @@ def check_text_key(reader: RecordReader, max_files: int = 32, max_records: int =
             reader.data_folder, files=[filepath], text_key=reader.text_key, id_key=reader.id_key
         )
         n_records = n_with_text = 0
-        for _, record in probe._iter_records(filepath, _suffix_of(filepath)):
+        for _, record in probe._iter_records(filepath, reader.file_format(filepath)):
             if not isinstance(record, dict):
                 continue
             n_records += 1

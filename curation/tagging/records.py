@@ -1,7 +1,8 @@
 """Records -> datatrove Documents: text or chat turns, ids, sources, and the bad-input log.
 
 Shared by every reader in `curation.tagging.readers`. A record that cannot become a document raises `BadRecord`
-with a reason (`malformed_json`, `invalid_utf8`, `missing_text`, `empty_text`, `too_large`, `malformed_chat`);
+with a reason (`malformed_json`, `invalid_utf8`, `missing_text`, `empty_text`, `too_large` (only with a size
+limit), `malformed_chat`);
 the reader counts it as a `bad_input/<reason>` stat and lists it with its file and line (capped).
 """
 
@@ -15,8 +16,9 @@ from typing import Any
 from datatrove.data import Document
 from datatrove.io import DataFolderLike, get_datafolder
 
-# A single document this large is a dump, not a sample: it would dominate token budgets and stall tokenizers.
-DEFAULT_MAX_DOC_BYTES = 10 * 2**20
+# No size drop by default: long documents are kept (the tagger reads them on windows). `--max-doc-bytes`
+# opts in to skipping (and counting) documents above a size.
+DEFAULT_MAX_DOC_BYTES: int | None = None
 MAX_EXAMPLES = 20  # file:line examples kept per reason and task
 # ShareGPT speaker names -> chat roles
 ROLE_MAP = {
@@ -91,7 +93,7 @@ class RecordsMixin:
     text_key: str
     id_key: str
 
-    def _init_records(self, max_doc_bytes: int, bad_input_folder: DataFolderLike | None, source: str | None):
+    def _init_records(self, max_doc_bytes: int | None, bad_input_folder: DataFolderLike | None, source: str | None):
         self.max_doc_bytes = max_doc_bytes
         self.bad_input_folder = bad_input_folder
         self.source = source
@@ -129,7 +131,7 @@ class RecordsMixin:
         ):
             raise BadRecord("empty_text", "text is empty or whitespace only")
         n_bytes = len(text.encode("utf-8", "surrogatepass"))
-        if n_bytes > self.max_doc_bytes:
+        if self.max_doc_bytes is not None and n_bytes > self.max_doc_bytes:
             raise BadRecord("too_large", f"{n_bytes} bytes > max_doc_bytes={self.max_doc_bytes}")
         doc_id = record.pop(self.id_key, None)
         metadata = {k: v for k, v in record.items() if k != "metadata"}

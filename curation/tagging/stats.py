@@ -39,19 +39,23 @@ def read_tagged(folder: str | Path, complete: bool = False) -> dict[str, Any]:
 
 
 def bad_input_summary(folder: str | Path) -> dict[str, Any]:
-    """Sum of the per-task bad-input logs: counts per reason and the first file:line examples."""
+    """Sum of the per-task bad-input logs: counts per reason and the first file:line examples, plus every
+    file of a folder input that was not read, with its reason (`skipped_files`)."""
     counts: dict[str, int] = {}
     examples: list[dict] = []
+    skipped: list[dict] = []
     for path in sorted((Path(folder) / BAD_INPUT_DIR).glob("*.json")):
         log = json.loads(path.read_text())
         for reason, n in log.get("counts", {}).items():
             counts[reason] = counts.get(reason, 0) + int(n)
         examples += log.get("examples", [])
+        skipped += log.get("skipped_files", [])
     examples.sort(key=lambda e: (e["reason"], str(e["file"]), str(e["line"]).zfill(12)))
     return {
         "total": sum(counts.values()),
         "counts": dict(sorted(counts.items())),
         "examples": examples[:MAX_EXAMPLES],
+        "skipped_files": skipped,
     }
 
 
@@ -186,6 +190,11 @@ def print_stats(stats: dict[str, Any], console=None) -> None:
             console.print(f"  {e['reason']:<15} {e['file']}:{e['line']}  {e['detail']}", markup=False)
     else:
         console.print("no bad input")
+    skipped = bad.get("skipped_files") or []
+    if skipped:
+        console.print(f"files not read ({len(skipped)}; all listed in stats.json under bad_input.skipped_files):")
+        for s in skipped[:20]:
+            console.print(f"  {s['file']}  {s['reason']}", markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:

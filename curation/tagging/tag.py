@@ -138,7 +138,7 @@ def run_tag(
     workers: int | None = None,
     executor: str | Executor | ExecutorSettings = Executor.LOCAL,
     limit: int = -1,
-    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES,
+    max_doc_bytes: int | None = DEFAULT_MAX_DOC_BYTES,
     progress: bool = True,
     quiet: bool = False,
     scaffold: str = "heuristic",
@@ -308,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-doc-bytes",
         type=int,
         default=DEFAULT_MAX_DOC_BYTES,
-        help="skip (and count) documents larger than this many UTF-8 bytes",
+        help="opt-in: skip (and count) documents larger than this many UTF-8 bytes (default: keep every "
+        "document; long ones are classified on windows)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_executor_args(p, tasks_help="datatrove tasks; input files are split among them (default 1)")

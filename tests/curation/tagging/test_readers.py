@@ -109,7 +109,7 @@ def test_bad_input_is_counted_with_file_and_line(tmp_path):
     ]
     (tmp_path / "bad.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     out = tmp_path / "bad_input"
-    reader = resolve_input(str(tmp_path / "bad.jsonl"), bad_input_folder=str(out))
+    reader = resolve_input(str(tmp_path / "bad.jsonl"), bad_input_folder=str(out), max_doc_bytes=10 * 2**20)
     docs = _read(reader)
     assert [d.id for d in docs] == ["ok1", "ok2"]
     log = json.loads((out / "00000.json").read_text())
@@ -166,10 +166,12 @@ def test_missing_input_and_bad_extension(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         resolve_input(str(tmp_path / "nope"))
     (tmp_path / "x.csv").write_text("a,b\n")
-    with pytest.raises(DataError, match="unsupported extension"):
+    with pytest.raises(DataError, match=r"x\.csv': not JSONL, a JSON array or Parquet \(starts with 'a,b"):
         resolve_input(str(tmp_path / "x.csv"))
-    with pytest.raises(DataError, match="no supported files"):
+    with pytest.raises(DataError, match=r"holds no JSONL, JSON array or Parquet files \(skipped 1: x\.csv: not JSONL"):
         resolve_input(str(tmp_path))
+    with pytest.raises(DataError, match="--max-doc-bytes must be a positive"):
+        resolve_input(str(tmp_path / "x.csv"), max_doc_bytes=0)
 
 
 def test_hf_spec():
@@ -222,5 +224,5 @@ def test_broken_json_array_is_counted_and_the_rest_is_read(tmp_path):
     assert log["counts"] == {"malformed_chat": 1, "malformed_json": 1}
     assert [(e["file"], e["line"]) for e in log["examples"]] == [("a.json", 2), ("b.json", 1)]
     (tmp_path / "obj.json").write_text('{"id": 1}')
-    with pytest.raises(DataError, match="array of records"):
+    with pytest.raises(DataError, match="a single JSON object without 'text'"):
         _read(RecordReader(str(tmp_path), files=["obj.json"]))
