@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracemix.artifacts import input_ref, read_manifest
 from tracemix.atomic import atomic_path, write_json, write_text
 from tracemix.errors import DataError
 from tracemix.provenance import provenance
@@ -32,6 +33,7 @@ def _mixture_ids(folder: str | Path) -> set[str]:
     """Ids of the documents in a mixture folder (the training data to hold out)."""
     import pyarrow.parquet as pq
 
+    read_manifest(folder, "mixture")  # complete, and no shard added or lost since
     ids: set[str] = set()
     for shard in sorted(Path(folder).glob("*.parquet")):
         ids.update(str(i) for i in pq.read_table(shard, columns=["id"]).column("id").to_pylist())
@@ -119,6 +121,8 @@ def domain_loss(model, data, output: str | Path | None = None, *, tokenizer=None
 
     if max_tokens_per_domain <= 0 or seq_len <= 0 or batch_size <= 0:
         raise DataError("max_tokens_per_domain, seq_len and batch_size must be positive")
+    if isinstance(model, str | Path):
+        input_ref(model, "checkpoint", "model")  # an unfinished training run is refused before loading
     docs = read_documents(data)
     held_out = _mixture_ids(exclude) if exclude else set()
     if held_out:

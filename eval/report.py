@@ -1,4 +1,5 @@
-"""Run folder: results.json (scores + manifest), samples.jsonl (one line per example), report.md."""
+"""Run folder: results.json (scores), samples.jsonl (one line per example), report.md, and manifest.json
+(provenance, the checkpoint as parent, the file list; written last through `tracemix.artifacts`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import accuracy, standard_error
+from tracemix.artifacts import PARTIAL, begin, read_manifest, write_manifest
 from tracemix.atomic import atomic_path, write_json, write_text
 from tracemix.errors import DataError
+from tracemix.provenance import provenance
 
 DOMAIN_ORDER = ("symbolic", "logical", "arithmetic", "math", "code", "knowledge")
 
@@ -46,7 +49,8 @@ def domain_sort_key(domain: str) -> tuple[int, str]:
     return (DOMAIN_ORDER.index(domain) if domain in DOMAIN_ORDER else len(DOMAIN_ORDER), domain)
 
 
-def render_markdown(results: dict[str, Any]) -> str:
+def render_markdown(results: dict[str, Any], manifest: dict[str, Any] | None = None) -> str:
+    """The run's Markdown report; `manifest` (or a provenance block) adds the commit, time and config hash."""
     lines = [f"# Evaluation: {results['model']}", "",
              f"Backend `{results['backend']['backend']}`, extractor `{results['extractor']}`, "
              f"zero-shot, greedy decoding. Overall (mean over tasks): "
@@ -68,28 +72,42 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += ["", "Rule-based vs LLM answer extraction:", "", "| task | rules | llm |", "|---|---|---|"]
         lines += [f"| {n} | {100 * results['tasks'][n]['accuracy_rules']:.1f}% | "
                   f"{100 * results['tasks'][n]['accuracy_llm']:.1f}% |" for n in both]
-    manifest = results.get("manifest", {})
-    lines += ["", f"git commit `{manifest.get('git_commit')}`, created {manifest.get('created')}, "
-              f"config hash `{manifest.get('config_hash', '')[:12]}`.", ""]
-    return "\n".join(lines)
+    manifest = manifest or results.get("manifest") or {}
+    if manifest.get("config_hash"):
+        lines += ["", f"git commit `{manifest.get('git_commit')}`, created {manifest.get('created')}, "
+                  f"config hash `{manifest['config_hash'][:12]}`."]
+    return "\n".join([*lines, ""])
 
 
-def write_run(output: str | Path, results: dict[str, Any], samples: list[dict]) -> Path:
+def write_run(output: str | Path, results: dict[str, Any], samples: list[dict], *, config: Any = None,
+              parents: list[dict[str, Any]] = (), extra: dict[str, Any] | None = None) -> Path:
+    """Write the run folder; the manifest (config, parents, file list) goes last. A provenance block nested
+    under `results["manifest"]` (older callers) is moved into the manifest, so results.json holds scores only."""
     out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
+    results = dict(results)
+    nested = results.pop("manifest", None) or {}
+    if config is None:
+        config = nested.get("config")
+    extra = {**{k: v for k, v in nested.items() if k not in ("config", "parents")}, **(extra or {})}
+    begin(out, "eval")
     with atomic_path(out / "samples.jsonl") as tmp, open(tmp, "w", encoding="utf-8") as f:
         for s in samples:
             f.write(json.dumps(s, ensure_ascii=False) + "\n")
     write_json(out / "results.json", results)
-    write_text(out / "report.md", render_markdown(results))
+    write_text(out / "report.md", render_markdown(results, provenance(config)))
+    write_manifest(out, "eval", config, parents or nested.get("parents") or [],
+                   extra={"model": results.get("model"), "tasks": list(results.get("tasks", {})),
+                          "overall": results.get("overall"), **extra})
     return out
 
 
 def load_run(run_dir: str | Path, with_samples: bool = True) -> tuple[dict[str, Any], list[dict]]:
+    """results.json (and samples.jsonl) of a complete run folder, verified against its manifest."""
     run = Path(run_dir)
-    path = run / "results.json"
-    if not path.is_file():
+    if run.is_dir() and not (run / "results.json").is_file() and not (run / PARTIAL).is_file():
         raise DataError(f"{run}: no results.json; pass a folder written by `tracemix eval --output`")
+    read_manifest(run, "eval")
+    path = run / "results.json"
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -97,11 +115,16 @@ def load_run(run_dir: str | Path, with_samples: bool = True) -> tuple[dict[str, 
     samples: list[dict] = []
     if with_samples:
         spath = run / "samples.jsonl"
-        if not spath.is_file():
-            raise DataError(f"{run}: no samples.jsonl next to results.json; it cannot be re-scored")
         for lineno, line in enumerate(spath.read_text(encoding="utf-8").splitlines(), 1):
             try:
                 samples.append(json.loads(line))
             except json.JSONDecodeError as err:
                 raise DataError(f"{spath}:{lineno}: not valid JSON ({err.msg})") from None
     return results, samples
+
+
+def load_result(run_dir: str | Path) -> dict[str, Any]:
+    """The verified result of an eval run: results.json's content (per task accuracy, stderr, n; per domain;
+    overall; task versions) plus `manifest` (the run's verified manifest.json) and `path`."""
+    results, _ = load_run(run_dir, with_samples=False)
+    return {**results, "manifest": read_manifest(run_dir, "eval"), "path": str(Path(run_dir))}

@@ -9,8 +9,8 @@ from typing import Any
 from eval.report import load_run, summarize, write_run
 from eval.runner import _check_extractor, make_llm_extractor, score_samples, task_info
 from eval.task import parse_task
+from tracemix.artifacts import parent_ref, read_manifest
 from tracemix.errors import DataError
-from tracemix.provenance import provenance
 
 
 def rescore(run_dir: str | Path, extractor: str = "rules", output: str | Path | None = None,
@@ -39,7 +39,11 @@ def rescore(run_dir: str | Path, extractor: str = "rules", output: str | Path | 
         rescored += score_samples(task, by_task.get(name, []), extractor, llm, sandbox_kw)
     config = {"rescored_from": str(run_dir), "extractor": extractor, "extractor_model": extractor_model}
     new = {**results, "extractor": extractor, "extractor_llm": llm.describe() if llm else None,
-           **summarize(rescored, {n: task_info(t) for n, t in tasks.items()}, extractor),
-           "manifest": {**provenance(config), "generation_manifest": results.get("manifest")}}
-    write_run(output or run_dir, new, rescored)
+           **summarize(rescored, {n: task_info(t) for n, t in tasks.items()}, extractor)}
+    generation = read_manifest(run_dir, "eval")
+    in_place = output is None or Path(output).resolve() == Path(run_dir).resolve()
+    # in place the run keeps its own parents (the checkpoint); elsewhere the generation run is the parent
+    parents = generation["parents"] if in_place else [parent_ref(run_dir, "eval")]
+    write_run(output or run_dir, new, rescored, config=config, parents=parents,
+              extra={"generation_config_hash": generation["config_hash"]})
     return new

@@ -14,9 +14,10 @@ from eval.report import summarize, write_run
 from eval.scoring import is_correct
 from eval.sources import Example, build_prompt, load_examples
 from eval.task import Metric, TaskConfig
+from tracemix.artifacts import begin, input_ref
 from tracemix.atomic import write_json
 from tracemix.errors import RecipeError
-from tracemix.provenance import config_hash, file_hash, provenance
+from tracemix.provenance import config_hash
 
 EXTRACTION_METHODS = ("rules", "llm")
 DEFAULT_MAX_NEW_TOKENS = 256
@@ -63,11 +64,6 @@ def score_samples(task: TaskConfig, rows: list[dict], extractor: str, llm=None,
 
 def task_info(task: TaskConfig) -> dict[str, Any]:
     return {"domain": str(task.domain), "metric": str(task.metric), "version": task.version}
-
-
-def _model_parents(model: str) -> dict[str, str]:
-    manifest = Path(model) / "manifest.json"
-    return {"model": file_hash(manifest)} if manifest.is_file() else {}
 
 
 def _fingerprint(model: str) -> dict[str, list[int]]:
@@ -117,6 +113,7 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
     items = tasks if isinstance(tasks, list) else [tasks]
     configs = [c for item in items for c in ([item] if isinstance(item, TaskConfig) else resolve(item))]
     # everything that can fail on input fails here, before a model is loaded
+    parents = [input_ref(model, "checkpoint", external_kind="model")]  # an unfinished training run is refused
     if any(t.metric == Metric.PASS_AT_1 for t in configs):
         from eval.sandbox import require_isolation
 
@@ -140,6 +137,8 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
     from eval.backends import get_backend
 
     engine = get_backend(backend, model, batch_size=batch_size, seed=seed, progress=progress, **backend_kw)
+    if output is not None:
+        begin(output, "eval")  # readers refuse the folder until the new manifest is written
     samples: list[dict] = []
     for task in configs:
         n_tokens = task.max_new_tokens or max_new_tokens
@@ -176,8 +175,7 @@ def run_eval(model: str, tasks: str | list[str] | list[TaskConfig], backend: str
         **summarize(samples, {t.name: task_info(t) for t in configs}, extractor),
         "task_versions": {t.name: t.version for t in configs},
         "task_configs": {t.name: t.to_dict() for t in configs},
-        "manifest": provenance(config, _model_parents(model)),
     }
     if output is not None:
-        write_run(output, results, samples)
+        write_run(output, results, samples, config=config, parents=parents)
     return results

@@ -13,6 +13,7 @@ _LAZY = {
     "RouterSite": "probes.discover",
     "RouterHooks": "probes.hooks",
     "RoutingCounts": "probes.counts",
+    "load_result": "probes.report",
 }
 
 __all__ = list(_LAZY)

@@ -6,23 +6,22 @@ one run over all of them; the metrics are then computed once from the summed cou
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from probes.counts import RoutingCounts, load_counts
+from tracemix.artifacts import parent_ref, read_manifest
 from tracemix.errors import TracemixError
-from tracemix.provenance import file_hash
 
 
 def _load(run: Path) -> tuple[dict, dict, dict]:
     for name in ("counts.npz", "tokens.npz", "manifest.json"):
         if not (run / name).is_file():
             raise TracemixError(f"'{run}' has no {name}; pass folders written by `tracemix probe --shard I/N`.")
+    config = read_manifest(run, "probe").get("config") or {}
     with np.load(run / "tokens.npz", allow_pickle=False) as z:
         tokens = {key: z[key] for key in ("experts", "domain", "doc", "position", "token")}
-    config = json.loads((run / "manifest.json").read_text()).get("config", {})
     return load_counts(run / "counts.npz"), tokens, config
 
 
@@ -54,5 +53,5 @@ def merge_runs(runs: list[str | Path], output: str | Path) -> dict:
             total._samples[key].extend(values)
     config = {**{k: v for k, v in first_config.items() if k != "shard"},
               "merged_from": [str(r) for r, *_ in loaded], "shards": [list(s) for s in shards]}
-    parents = {f"run:{r}": file_hash(r / "manifest.json") for r, *_ in loaded}
+    parents = [parent_ref(r, "probe") for r, *_ in loaded]
     return write_run(output, str(first_config.get("model", first_run)), total, config, parents)

@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 from probes import metrics as M
 from probes.counts import RoutingCounts
 from probes.summary import routing_rows, summarise
+from tracemix.artifacts import begin, read_manifest, write_manifest
 from tracemix.atomic import atomic_path, write_json, write_text
 from tracemix.plots import pyplot, save_png
-from tracemix.provenance import provenance
+from tracemix.provenance import config_hash
 
 ROUTING_SCHEMA = pa.schema([("model", pa.string()), ("layer", pa.int32()), ("domain", pa.string()),
                             ("expert", pa.int32()), ("n_selected", pa.int64()), ("prob_sum", pa.float64()),
@@ -111,9 +112,11 @@ def write_samples(path: Path, samples: dict[str, np.ndarray], layers: list[int],
         np.savez_compressed(f, layers=np.asarray(layers), domain_names=np.asarray(domains, dtype=str), **samples)
 
 
-def write_run(output: str | Path, model: str, counts: RoutingCounts, config: dict, parents: dict) -> dict:
-    """Write every artifact of a probe run; returns metrics (also in metrics.json)."""
-    out = Path(output)
+def write_run(output: str | Path, model: str, counts: RoutingCounts, config: dict,
+              parents: list[dict[str, Any]]) -> dict:
+    """Write every artifact of a probe run, manifest.json last (`parents` from `tracemix.artifacts`);
+    returns metrics (also in metrics.json)."""
+    out = begin(output, "probe")
     (out / "heatmaps").mkdir(parents=True, exist_ok=True)
     state = counts.state()
     metrics = summarise(state, counts.layers, counts.domains, counts.num_experts, counts.top_k)
@@ -127,8 +130,18 @@ def write_run(output: str | Path, model: str, counts: RoutingCounts, config: dic
     f = M.load(state["selected"], state["n_tokens"], counts.top_k)[:, probed]
     plot_heatmaps(f, counts.layers, [counts.domains[i] for i in probed], out / "heatmaps")
     plot_jsd(metrics, out / "jsd_by_layer.png")
-    manifest = provenance(config, parents)
-    write_json(out / "manifest.json", manifest)
-    write_json(out / "metrics.json", {**metrics, "config_hash": manifest["config_hash"]})
+    write_json(out / "metrics.json", {**metrics, "config_hash": config_hash(config)})
     write_text(out / "report.md", render_report(model, metrics))
+    write_manifest(out, "probe", config, parents, extra={"model": model, "family": config.get("family")})
     return metrics
+
+
+def load_result(run_dir: str | Path) -> dict[str, Any]:
+    """The verified result of a probe run: metrics.json's content (per-layer specialization, JSD,
+    competition and synergy; see `probes.summary.summarise`) plus `manifest` (the run's verified manifest)
+    and `path`."""
+    import json
+
+    manifest = read_manifest(run_dir, "probe")
+    metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+    return {**metrics, "manifest": manifest, "path": str(Path(run_dir))}

@@ -214,11 +214,13 @@ def read_input(folder: str | Path, kind: str | Sequence[str], *, external: bool 
     return read_manifest(folder, kind)
 
 
-def input_ref(folder: str | Path, kind: str | Sequence[str], external_kind: str = "raw") -> dict[str, Any]:
-    """The parent entry of an input read with `read_input(..., external=True)`."""
-    if Path(folder).is_dir() and (Path(folder) / MANIFEST).is_file():
+def input_ref(path: str | Path, kind: str | Sequence[str], external_kind: str = "raw") -> dict[str, Any]:
+    """The parent entry of an input that may come from elsewhere (a hub model, plain Parquet files): verified
+    when it is a tracemix artifact, refused when that artifact is incomplete, external otherwise."""
+    folder = Path(str(path)).expanduser()
+    if folder.is_dir() and read_input(folder, kind, external=True) is not None:
         return parent_ref(folder, kind)
-    return external_ref(folder, external_kind)
+    return external_ref(path, external_kind)
 
 
 def check_disjoint(output: str | Path, inputs: Iterable[str | Path], flag: str = "--output") -> None:

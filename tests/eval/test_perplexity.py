@@ -8,6 +8,7 @@ import torch
 
 from eval.cli import main as eval_main
 from eval.perplexity import domain_loss
+from tracemix.artifacts import write_manifest
 
 
 def _tagged(folder, rows):
@@ -63,6 +64,7 @@ def test_padding_predicts_nothing_and_training_documents_are_held_out(tmp_path, 
     alone = domain_loss(str(tiny_model_dir), _tagged(tmp_path / "c1", ROWS[1:2]), progress=False, device="cpu")
     batched = domain_loss(str(tiny_model_dir), data, batch_size=4, progress=False, device="cpu")
     mixture = _tagged(tmp_path / "mix", ROWS[2:])  # c2 was trained on
+    write_manifest(mixture, "mixture", {"recipe": "held-out test"})
     held_out = domain_loss(str(tiny_model_dir), data, exclude=mixture, progress=False, device="cpu")
     assert held_out["domains"]["pure_code"] == alone["domains"]["pure_code"]
     assert batched["domains"]["pure_code"]["n_tokens"] > held_out["domains"]["pure_code"]["n_tokens"]

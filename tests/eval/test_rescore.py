@@ -21,7 +21,9 @@ def test_rescore_with_llm_extractor_without_generating(tmp_path):
     assert len(judge.requests) == 4 and len(gen.requests) == 4  # nothing generated again
     assert new["overall"]["accuracy"] == 1.0 and new["tasks"]["first_letter_concat"]["accuracy_rules"] == 0.0
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert saved["extractor"] == "llm" and saved["manifest"]["generation_manifest"]["config_hash"]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert saved["extractor"] == "llm" and "manifest" not in saved and manifest["generation_config_hash"]
     # and back to rules, into another folder
     back = rescore(tmp_path / "run", "rules", output=tmp_path / "rules")
     assert back["overall"]["accuracy"] == 0.0 and (tmp_path / "rules" / "samples.jsonl").is_file()
+    assert json.loads((tmp_path / "rules" / "manifest.json").read_text())["parents"][0]["kind"] == "eval"

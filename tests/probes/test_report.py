@@ -4,13 +4,14 @@ import torch
 
 from probes.counts import RoutingCounts
 from probes.report import ROUTING_SCHEMA, write_run
+from tracemix.artifacts import external_ref
 
 
 def test_write_run_files_and_report_text(tmp_path):
     c = RoutingCounts([0, 1], ["pure_code", "general"], 4, 2, sample_tokens=2)
     idx = torch.tensor([[0, 1], [0, 1], [2, 3], [2, 3]]).expand(2, 4, 2).contiguous()
     c.update(idx, None, None, torch.ones(2, 2, dtype=torch.long), torch.tensor([0, 1]))
-    m = write_run(tmp_path, "toy", c, {"family": "toy"}, {"model": "toy"})
+    m = write_run(tmp_path, "toy", c, {"family": "toy"}, [external_ref("toy", "model")])
     table = pq.read_table(tmp_path / "routing.parquet")
     assert table.schema.equals(ROUTING_SCHEMA) and table.num_rows == 2 * 2 * 4
     assert table.column("n_selected").to_pylist()[:4] == [2, 2, 0, 0]

@@ -26,7 +26,7 @@ def test_symbolic_suite_end_to_end(tiny_model_dir, tmp_path):
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
     assert saved["task_versions"]["coin_flip"] == 1
     assert saved["backend"]["chat_template"] is True  # the tokenizer ships a ChatML template
-    assert saved["manifest"]["config_hash"]
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["config_hash"]
     samples = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
     assert len(samples) == 12
     assert {"task", "id", "prompt", "generation", "extracted", "gold", "correct"} <= set(samples[0])
