@@ -59,7 +59,16 @@ def _mbpp(value: Any, row: dict) -> dict:
     # the `full` config carries a `test_setup_code` string, `sanitized` a `test_imports` list
     setup = [row.get("test_setup_code") or "", *(row.get("test_imports") or [])]
     tests = "\n".join([*(s for s in setup if s), *row["test_list"]])
-    return {"prefix": "", "tests": tests + "\n", "entry_point": None}
+    return {"prefix": "", "tests": tests + "\n", "entry_point": _tested_function(row["test_list"][0])}
+
+
+def _tested_function(test: str) -> str | None:
+    """The first non-builtin function an MBPP assert calls: 'assert set(similar_elements(a, b)) == ...' ->
+    'similar_elements' (code extraction picks the reply's block that defines it)."""
+    import builtins
+
+    names = re.findall(r"(?<![\w.])([A-Za-z_]\w*)\s*\(", test)
+    return next((n for n in names if not hasattr(builtins, n)), None)
 
 
 GOLD_TRANSFORMS: dict[str, Callable[[Any, dict], Any]] = {

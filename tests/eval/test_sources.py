@@ -82,3 +82,18 @@ def test_gold_transforms():
     gold = GOLD_TRANSFORMS["humaneval"](None, {"prompt": "def f():\n", "test": "def check(c): pass",
                                               "entry_point": "f"})
     assert gold["tests"].endswith("check(f)\n") and gold["entry_point"] == "f"
+    mbpp = GOLD_TRANSFORMS["mbpp"](None, {"test_list": ["assert set(similar_elements((3, 4), (4, 5))) == {4}"]})
+    assert mbpp["entry_point"] == "similar_elements"  # the tested function, not the builtin around it
+
+
+def test_gzipped_jsonl_source_and_a_truncated_one(tmp_path):
+    import gzip
+
+    path = tmp_path / "t.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"question": "q", "answer": "1"}\n'))
+    task = parse_task({"name": "t", "domain": "arithmetic", "source": f"jsonl:{path}", "prompt": "{question}",
+                       "answer_type": "number"}, "t.yaml")
+    assert [ex.gold for ex in load_examples(task)] == ["1"]
+    path.write_bytes(path.read_bytes()[:-6])
+    with pytest.raises(DataError, match="cannot decompress"):
+        load_examples(task)
