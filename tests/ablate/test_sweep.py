@@ -100,11 +100,12 @@ def test_mistyped_stage_settings_fail_at_load_naming_the_key(tmp_path, sections,
      r"sweep\.yaml: probe\.data: probe data folder 'no/such/folder' does not exist"),
     ({"eval": {"tasks": "symbolic,coin_flp"}}, r"sweep\.yaml: eval\.tasks: unknown task or suite 'coin_flp'\. "
                                                r"Did you mean 'coin_flip'"),
-    ({"eval": {"tasks": "symbolic", "backend": "openai"}}, r"sweep\.yaml: eval\.base_url: the openai backend"),
+    ({"eval": {"tasks": "symbolic", "backend": "openai"}}, r"sweep\.yaml: eval\.base_url: no endpoint is set"),
     ({"probe": {"data": "recipes", "domains": ["math_txt"]}}, r"sweep\.yaml: probe\.data: no \*\.parquet"),
 ])
 def test_a_sweep_fails_in_seconds_before_any_stage_runs(tmp_path, monkeypatch, sections, message):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     start = time.perf_counter()
     with pytest.raises(RecipeError, match=message):
         run_sweep(_file(tmp_path, **sections), tmp_path / "run")
