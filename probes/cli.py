@@ -17,17 +17,29 @@ _EPILOG = """examples:
   # one data shard per machine, then sum the counts
   tracemix probe --model runs/moe --data data/tagged/corpus --shard 0/2 --output runs/probe/s0   # and 1/2
   tracemix probe merge runs/probe/s0 runs/probe/s1 --output runs/probe/moe
+  # which documents route unlike their tag? export them for a recipe's `exclude:` and for relabelling
+  tracemix probe audit --model runs/moe --data data/tagged/demo --export --output runs/audit/moe
 
 outputs: routing.parquet, metrics.json, report.md, heatmaps/, jsd_by_layer.png, counts.npz, tokens.npz
 (compare: metrics.json, report.md, displacement.png)."""
 
 
+def _families_text() -> str:
+    import textwrap
+
+    from tracemix.moe_families import supported_text
+
+    return "\n".join(textwrap.wrap(f"supported MoE families: {supported_text()}.", width=100, break_on_hyphens=False))
+
+
 def probe_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="tracemix probe", epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="tracemix probe", epilog=f"{_EPILOG}\n\n{_families_text()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Measure how an MoE model routes each domain: load, specialization, JSD between domains, "
-                    "co-activation, consecutive repeats, contested and core experts. "
-                    "`tracemix probe compare RUN_A RUN_B --output DIR` compares two runs.")
+                    "co-activation (pooled and per domain), consecutive repeats, contested and core experts. "
+                    "`tracemix probe compare RUN_A RUN_B --output DIR` compares two runs; "
+                    "`tracemix probe audit` finds documents whose routing contradicts their domain tag.")
     p.add_argument("--model", required=True, help="checkpoint folder (tracemix train) or hub id available offline")
     p.add_argument("--data", required=True, nargs="+", help="tagged or mixture folder(s) with text + domain")
     p.add_argument("--output", required=True, help="output folder")
@@ -88,7 +100,61 @@ def merge_parser() -> argparse.ArgumentParser:
     return p
 
 
+def audit_parser() -> argparse.ArgumentParser:
+    from probes.audit import ALPHA
+
+    p = argparse.ArgumentParser(
+        prog="tracemix probe audit", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Audit domain tags by routing: keep every document's expert histogram per layer (the "
+                    "router's own choices), build each domain's routing profile from the documents tagged with "
+                    "it (leaving the scored document out), and score how much better the document's routing "
+                    "fits another domain than its tag (per-token log-likelihood ratio, layers summed; see "
+                    "docs/probes.md). Writes audit.parquet (id, domain, routed_domain, suspicion, per-layer "
+                    "detail), audit.json, report.md (tag x routed-domain confusion, the most suspicious "
+                    "documents with a snippet) and audit.png.",
+        epilog="example:\n  tracemix probe audit --model runs/moe --data data/tagged/demo --export "
+               "--output runs/audit/moe\n  # then in a recipe:  exclude: [runs/audit/moe/suspicious_ids.parquet]"
+               "\n  # or relabel: tracemix classifier label --input runs/audit/moe/relabel.jsonl ...")
+    p.add_argument("--model", required=True, help="MoE checkpoint folder (tracemix train) or hub id available offline")
+    p.add_argument("--data", required=True, nargs="+", help="tagged folder(s) with id, text and domain")
+    p.add_argument("--output", required=True, help="output folder")
+    p.add_argument("--tokenizer", default=None, help="tokenizer folder (default: the model's)")
+    p.add_argument("--max-tokens-per-document", type=int, default=512,
+                   help="tokens read from the start of each document (default: %(default)s)")
+    p.add_argument("--max-documents-per-domain", type=int, default=None,
+                   help="audit only the first N documents of each domain (default: all)")
+    p.add_argument("--seq-len", type=int, default=256, help="tokens per forward window (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
+    p.add_argument("--alpha", type=float, default=ALPHA,
+                   help="add-alpha smoothing of the domain profiles (default: %(default)s, Jeffreys)")
+    p.add_argument("--top", type=int, default=20, help="suspicious documents listed in report.md (default: %(default)s)")
+    p.add_argument("--export", action="store_true",
+                   help="write suspicious_ids.parquet (for a recipe's `exclude:`) and relabel.jsonl (for "
+                        "`tracemix classifier label`) with the documents whose suspicion is > 0")
+    p.add_argument("--export-top", type=int, default=None, metavar="K",
+                   help="with --export: the K most suspicious documents instead")
+    p.add_argument("--domains", nargs="+", default=None, help="audit only these domains (default: all found)")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto", help="where the model runs")
+    p.add_argument("--device-map", default=None, help="e.g. 'auto' to spread a big checkpoint with accelerate")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return p
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "audit":
+        from probes.audit import audit
+
+        args = audit_parser().parse_args(argv[1:])
+        summary = audit(args.model, args.data if len(args.data) > 1 else args.data[0], args.output,
+                        tokenizer=args.tokenizer, seq_len=args.seq_len, batch_size=args.batch_size,
+                        max_tokens_per_document=args.max_tokens_per_document,
+                        max_documents_per_domain=args.max_documents_per_domain,
+                        device=None if args.device == "auto" else args.device, device_map=args.device_map,
+                        alpha=args.alpha, top=args.top, export=args.export, export_top=args.export_top,
+                        domains=args.domains, progress=not args.no_progress)
+        print(f"audited {summary['n_documents']:,} documents: {summary['n_disagree']:,} route more like another "
+              f"domain than their tag\nwrote {args.output}/report.md")
+        return 0
     if argv and argv[0] == "merge":
         from probes.merge import merge_runs
 

@@ -19,7 +19,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 
-from tracemix.artifacts import read_input
 from tracemix.domains import DOMAINS
 from tracemix.errors import DataError
 
@@ -39,7 +38,6 @@ def _shards(folder: Path) -> list[Path]:
                         f"{folder}` or `tracemix mix RECIPE`.")
     if folder.is_file():
         return [folder]
-    read_input(folder, ("tagged", "mixture"), external=True)  # a tracemix folder must be complete
     shards = sorted(folder.glob("*.parquet")) + sorted(folder.glob("*.jsonl"))
     if not shards and (folder / "dataset_info.json").exists():
         return [folder]  # a `datasets.save_to_disk` mixture
@@ -160,13 +158,15 @@ def read_documents(data: str | Path | list[str | Path], part: tuple[int, int] = 
     return {d: DomainDocuments(shards, d, part) for d in known + sorted(set(seen) - set(known))}
 
 
-def _windows(docs, tokenizer, budget: int, seq_len: int, chunk: int = 256):
-    """Yield (doc_id, offset, token_ids) windows until `budget` tokens are taken; reads no further."""
+def _windows(docs, tokenizer, budget: int, seq_len: int, chunk: int = 256, per_document: int | None = None):
+    """Yield (doc_id, offset, token_ids) windows until `budget` tokens are taken; reads no further.
+    `per_document` keeps only the first that many tokens of each document."""
     taken = 0
     stream = iter(docs)
     while part := list(itertools.islice(stream, chunk)):
         encoded = tokenizer([text for _, text in part], add_special_tokens=True)["input_ids"]
         for (doc_id, _), ids in zip(part, encoded, strict=True):
+            ids = ids[:per_document] if per_document else ids
             for off in range(0, len(ids), seq_len):
                 window = ids[off:off + seq_len][: budget - taken]
                 if window:
@@ -186,12 +186,13 @@ def collate(domain: str, windows: list[tuple[str, int, list[int]]], pad_id: int)
     return ProbeBatch(domain, ids, mask, [d for d, _, _ in windows], [o for _, o, _ in windows])
 
 
-def iter_batches(docs_by_domain, tokenizer, max_tokens_per_domain: int,
-                 batch_size: int, seq_len: int, pad_id: int) -> Iterator[ProbeBatch]:
-    """Stream per-domain batches; documents are tokenized lazily, so memory is one batch, not the budget."""
+def iter_batches(docs_by_domain, tokenizer, max_tokens_per_domain: int, batch_size: int, seq_len: int,
+                 pad_id: int, per_document: int | None = None) -> Iterator[ProbeBatch]:
+    """Stream per-domain batches; documents are tokenized lazily, so memory is one batch, not the budget.
+    `per_document` caps the tokens read from each document (the audit reads every document's start)."""
     for domain, docs in docs_by_domain.items():
         pending: list[tuple[str, int, list[int]]] = []
-        for window in _windows(docs, tokenizer, max_tokens_per_domain, seq_len):
+        for window in _windows(docs, tokenizer, max_tokens_per_domain, seq_len, per_document=per_document):
             pending.append(window)
             if len(pending) == batch_size:
                 yield collate(domain, pending, pad_id)

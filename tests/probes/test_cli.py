@@ -41,7 +41,22 @@ def test_errors_exit_2_without_traceback(tmp_path, checkpoint, capsys):
     assert code == 2 and "has no counts.npz" in capsys.readouterr().err
 
 
-def test_help_mentions_compare(capsys):
+def test_audit_from_the_command_line(tmp_path, checkpoint, capsys):
+    import pyarrow.parquet as pq
+
+    ckpt, data = checkpoint
+    assert main(["audit", "--model", str(ckpt), "--data", str(data), "--output", str(tmp_path / "a"), "--export",
+                 "--seq-len", "16", "--device", "cpu", "--no-progress"]) == 0
+    assert "audited 24 documents: 0 route more like another domain than their tag" in capsys.readouterr().out
+    assert pq.read_table(tmp_path / "a" / "audit.parquet").num_rows == 24
+    assert pq.read_table(tmp_path / "a" / "suspicious_ids.parquet").num_rows == 0  # nothing contradicts its tag
+
+
+def test_help_mentions_compare_audit_and_every_family(capsys):
+    from tracemix.moe_families import supported
+
     with pytest.raises(SystemExit):
         main(["--help"])
-    assert "tracemix probe compare" in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
+    assert "tracemix probe compare" in out and "tracemix probe audit" in out
+    assert all(f"{f.name} ({f.model_type})" in out for f in supported())
