@@ -219,7 +219,7 @@ def _last_bare_formula(text: str) -> str | None:
     if current:
         runs.append("".join(current))
     for run in reversed(runs):
-        run = run.strip().rstrip(".,!").strip()
+        run = run.rstrip(" \t\n.,!([{+*/^_=\u2212-").lstrip(" \t\n)]},.")  # no dangling signs
         if any(c.isdigit() for c in run) or any(k in run for k in _CONSTANTS):
             return run
     return None

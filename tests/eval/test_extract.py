@@ -82,6 +82,8 @@ def test_code_and_math():
     ("It is \u22125", "-5"),
     ("about 1 000", "1000"),
     ("I have 3 apples and 4 pears", "4"),
+    ("The result is 5 (rounded).", "5"),  # no dangling bracket
+    ("so f(3) = 12", "12"),
     ("The answer is 5 dollars, since 2 + 3 = 5.", "5"),  # the cue's formula, not its trailing prose
     ("The answer is \\frac{1}{2} of the cake.", "\\frac{1}{2}"),
     ("The answer is (3, \\frac{\\pi}{2}).", "(3, \\frac{\\pi}{2})"),
