@@ -82,7 +82,7 @@ def _run(sweep, args: argparse.Namespace) -> int:
 
     output = args.output or f"runs/{sweep.name}"
     ctx = make_context(sweep, args.sweep, output, _cli_resources(args))
-    if not args.plan:
+    if not args.plan and not args.run_stage:  # a stage job trusts the launcher's check (and starts faster)
         sweep.check()
     graph = build_graph(sweep, ctx.output)
     if args.run_stage:

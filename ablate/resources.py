@@ -21,7 +21,7 @@ from pydantic import Field, field_validator
 from tracemix.config import ConfigModel
 from tracemix.executors import parse_mem_gb, parse_time
 
-STAGES = ("mix", "train", "eval", "perplexity", "probe")
+STAGES = ("frame", "mix", "train", "eval", "perplexity", "probe")
 
 
 class StageResources(ConfigModel):
@@ -51,6 +51,7 @@ class StageResources(ConfigModel):
 
 class Resources(ConfigModel):
     default: StageResources = Field(default_factory=StageResources)
+    frame: StageResources = Field(default_factory=StageResources)  # held-out split and shared tokenizer
     mix: StageResources = Field(default_factory=StageResources)
     train: StageResources = Field(default_factory=StageResources)
     eval: StageResources = Field(default_factory=StageResources)
@@ -60,6 +61,7 @@ class Resources(ConfigModel):
     def for_stage(self, stage: str, cli: dict[str, Any] | None = None) -> StageResources:
         """The resolved resources of one stage (see the module docstring for the precedence)."""
         merged: dict[str, Any] = {"gpus": 0, "cpus": 1, "time": "04:00:00", "setup": []}
-        for layer in (self.default.model_dump(), cli or {}, getattr(self, stage).model_dump()):
+        own = getattr(self, stage) if stage in STAGES else StageResources()
+        for layer in (self.default.model_dump(), cli or {}, own.model_dump()):
             merged.update({k: v for k, v in layer.items() if v is not None and k in StageResources.model_fields})
         return StageResources(**merged)
