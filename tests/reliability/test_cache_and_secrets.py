@@ -63,7 +63,8 @@ def test_shared_cache_is_opt_in_and_keyed_by_revision(tmp_path, capsys):
         code = cli.main(["eval", "--model", "served", "--backend", "openai", "--base-url", server.base_url,
                          "--tasks", "coin_flip", "--limit", "1", "--shared-cache", shared,
                          "--output", str(tmp_path / "c")])
-    assert code == 2 and "shared response cache needs a model revision" in capsys.readouterr().err
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert code == 2 and err.startswith("error: ") and "shared" in err and "cache needs" in err and "revision" in err
 
 
 def no_secret_anywhere(tmp_path, captured: str) -> None:
