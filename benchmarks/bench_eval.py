@@ -82,7 +82,7 @@ def bench_openai(prompts: list[str], latency: float, levels: list[int]) -> dict:
     from tests.openai_server import FakeOpenAIServer
 
     out = {"latency_s": latency, "n_requests": len(prompts), "levels": {}}
-    with FakeOpenAIServer(lambda prompt, body: "The answer is 42.", latency=latency) as server:
+    with FakeOpenAIServer(lambda prompt, body: "The answer is 42.", delay=latency) as server:
         for level in levels:
             backend = OpenAIBackend("bench", base_url=server.base_url, concurrency=level, cache_dir=None,
                                     progress=False)
