@@ -86,11 +86,11 @@ def build_label_pipeline(input: str, output: str, model: str, *, server_type: st
         raise TracemixError(f"server_type must be one of {SERVER_TYPES}, got {server_type!r}")
     if server_type == "endpoint" and not endpoint_url:
         raise TracemixError("server_type 'endpoint' needs endpoint_url, e.g. http://localhost:8000")
-    _check_dependencies(server_type, checkpoints=checkpoints_dir is not None)
     if server_type == "endpoint":  # fail now, with a redacted message, rather than as lost documents mid-run
         from tracemix.openai_client import OpenAIClient
 
         OpenAIClient(f"{endpoint_url.rstrip('/')}/v1", model, max_retries=0).check()
+    _check_dependencies(server_type, checkpoints=checkpoints_dir is not None)
     from datatrove.pipeline.inference.run_inference import InferenceConfig, InferenceRunner
     from datatrove.pipeline.writers import JsonlWriter
 

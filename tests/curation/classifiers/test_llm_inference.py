@@ -76,3 +76,14 @@ def test_pipeline_against_a_running_endpoint(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "out" / "00000.jsonl").read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == [f"d{i}" for i in range(5)]
     assert {r["label"] for r in rows} == {"pure_code"} and {r["labeler"] for r in rows} == {"llm:fake-model"}
+
+
+def test_endpoint_is_checked_before_any_task(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(TracemixError, match=f"cannot reach http://127.0.0.1:{port}/v1/models"):
+        build_label_pipeline("in", str(tmp_path / "out"), "m", server_type="endpoint",
+                             endpoint_url=f"http://127.0.0.1:{port}")
