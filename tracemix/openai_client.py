@@ -7,7 +7,7 @@ Labelling, LLM answer extraction and the eval backend all talk to servers throug
 - at most `concurrency` requests are in flight per client, whichever threads send them;
 - the API key is read from the environment for each request, never kept on the object or pickled, and
   every message, log line and exception goes through `tracemix.redact` (a server that echoes the
-  Authorization header back leaks nothing); replies have the key's exact value masked too;
+  Authorization header back leaks nothing); replies have the key's exact value masked, and nothing else;
 - a reply that is not what the API specifies raises `MalformedReply` naming the endpoint and the fault.
 
 Caches that cannot lie. A cached answer is keyed by the request and by the model's *identity*: the
@@ -331,8 +331,9 @@ class OpenAIClient:
             raise bad(f"the answer text is a {type(text).__name__}, expected a string")
         usage = reply.get("usage") if isinstance(reply.get("usage"), dict) else {}
         tokens = usage.get("completion_tokens") or 0
-        # a server that echoes the request headers into its answer must not put the key into our outputs
-        text = redact_values(text, env_secrets([self.api_key_env]))
+        # a server that echoes the request headers into its answer must not put the key into our outputs;
+        # only the key's exact value: any broader rule could change a model's answer and so its score
+        text = redact_values(text, [os.environ.get(self.api_key_env, "")])
         return Completion(text, tokens if isinstance(tokens, int) else 0, choice.get("finish_reason"))
 
     # -- helpers -----------------------------------------------------------------------------------------

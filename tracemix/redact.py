@@ -28,10 +28,10 @@ _PATTERNS = [
 
 def env_secrets(names: Iterable[str] = ()) -> list[str]:
     """Values of the named variables plus every variable whose name says key/token/secret/password."""
-    out = {os.environ.get(n, "") for n in names}
-    out |= {v for k, v in os.environ.items() if _ENV_SECRET.search(k)}
-    # short values ("1", "true") would mask ordinary words; real keys are long
-    return sorted((v for v in out if len(v) >= 8), key=len, reverse=True)
+    # short values ("1", "true") would mask ordinary words; real keys are long (a named key is trusted more)
+    out = {v for v in (os.environ.get(n, "") for n in names) if len(v) >= 4}
+    out |= {v for k, v in os.environ.items() if _ENV_SECRET.search(k) and len(v) >= 8}
+    return sorted(out, key=len, reverse=True)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
