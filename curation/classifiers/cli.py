@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ def _read_documents(spec: str, limit: int = -1, text_key: str = "text"):
     from curation.tagging.readers import resolve_input
 
     reader = resolve_input(spec, text_key=text_key, limit=limit)
+    for s in getattr(reader, "skipped", []):  # files of a folder input that hold no records: never silently
+        print(f"not read: {s['file']}  ({s['reason']})", file=sys.stderr)
     return reader, reader.run(rank=0, world_size=1)
 
 

@@ -101,7 +101,8 @@ def test_train_accepts_the_demo_corpus_folder(tmp_path, capsys):
     write_jsonl(tmp_path / "demo" / "corpus.jsonl", rows)
     (tmp_path / "demo" / "manifest.json").write_text("{}")
     assert main(["train", "--labels", str(tmp_path / "demo"), "--output", str(tmp_path / "m.bin"), *FAST_FT]) == 0
-    assert "held-out" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "held-out" in captured.out and "not read: manifest.json  (a tracemix folder's metadata)" in captured.err
 
 
 def test_train_errors_name_the_record(tmp_path, capsys):
