@@ -8,17 +8,19 @@ documents out of a mixture) and `relabel.jsonl` (id, text, tag, routed domain, s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from probes.audit import DocumentRouting
 from tracemix.artifacts import begin, write_manifest
 from tracemix.atomic import atomic_path, write_json, write_text
 from tracemix.plots import pyplot, save_png
+
+if TYPE_CHECKING:  # annotations only: probes.audit imports this module to write its report
+    from probes.audit import DocumentRouting
 
 SNIPPET_CHARS = 160
 
