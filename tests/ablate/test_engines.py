@@ -1,0 +1,83 @@
+"""A two-variant sweep with every stage a Slurm job or a Ray task: same metrics as local, relaunches submit
+nothing, and a killed job is resubmitted by the next launch."""
+
+import subprocess
+import time
+
+import pytest
+
+from ablate.engines import Context, sbatch_script
+from ablate.graph import build_graph, status
+from ablate.sweep import load_sweep
+from tests.ablate.tiny_sweep import final_losses, stage_results, tagged_corpus, write_sweep
+from tests.cluster.fixtures import local_ray, slurm_cluster, wait_for_slurm_jobs  # noqa: F401 (fixtures)
+from tracemix.cli import main
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The sweep run in this process: the reference the engines must reproduce."""
+    root = tmp_path_factory.mktemp("engines")
+    sweep = write_sweep(root / "sweep", tagged_corpus(root), name="eng")
+    assert main(["ablate", str(sweep), "--output", str(root / "local")]) == 0
+    return sweep, root / "local"
+
+
+def test_sbatch_script_carries_the_stage_resources(local_run, tmp_path):
+    sweep_file, _ = local_run
+    sweep = load_sweep(sweep_file)
+    sweep.resources.train.gpus, sweep.resources.train.setup = 4, ["module load cuda"]
+    sweep.resources.default.partition = "cpu"
+    node = next(n for n in build_graph(sweep, tmp_path).values() if n.stage.name == "train")
+    ctx = Context(sweep, str(sweep_file), tmp_path, ["--partition", "gpu"], {"partition": "gpu"})
+    script = sbatch_script(ctx, node, ctx.resources(node))
+    assert "#SBATCH --partition=gpu\n" in script and "#SBATCH --gres=gpu:4\n" in script
+    assert f"#SBATCH --output={node.log_path}\n" in script and "#SBATCH --kill-on-invalid-dep=yes\n" in script
+    assert script.index("module load cuda") < script.index(f"--partition gpu --run-stage {node.id}")
+
+
+def _slurm_jobs(prefix: str) -> dict[str, str]:
+    rows = subprocess.run(["squeue", "-h", "-o", "%i %j %T"], capture_output=True, text=True).stdout.splitlines()
+    return {job: state for job, name, state in (r.split() for r in rows) if name.startswith(prefix)}
+
+
+@pytest.mark.slurm
+def test_sweep_on_slurm_matches_local_survives_a_killed_job_and_relaunches_nothing(
+        local_run, slurm_cluster, tmp_path, capsys):  # noqa: F811 (fixture)
+    sweep, local = local_run
+    out = tmp_path / "slurm"
+    launch = ["ablate", str(sweep), "--output", str(out), "--executor", "slurm", "--partition", slurm_cluster]
+    assert main(launch) == 0
+    assert "submitted 5 Slurm job(s)" in capsys.readouterr().out  # frame, 2 mixes, 2 trainings
+
+    # Kill one mixing job while it runs: the training waiting on it is cancelled with it.
+    deadline = time.monotonic() + 120
+    while not (running := [j for j, s in _slurm_jobs("tracemix-eng-mix").items() if s == "RUNNING"]):
+        assert time.monotonic() < deadline, "no mixing job started"
+        time.sleep(0.2)
+    subprocess.run(["scancel", running[0]], check=True)
+    wait_for_slurm_jobs("tracemix-eng-")
+    graph = build_graph(load_sweep(sweep), out)
+    states = {n.id: status(n) for n in graph.values()}
+    failed = [i for i, (s, _) in states.items() if s == "failed"]
+    assert len(failed) == 2 and all(f"log {graph[i].log_path}" in states[i][1] for i in failed)
+
+    assert main([*launch, "--wait"]) == 0
+    assert "submitted 2 Slurm job(s)" in capsys.readouterr().out
+    assert final_losses(out) == final_losses(local) and len(final_losses(local)) == 2
+    assert stage_results(out, "mix").keys() == stage_results(local, "mix").keys()
+
+    assert main([*launch, "--wait"]) == 0
+    assert "5 cached, 0 to run" in (printed := capsys.readouterr().out) and "submitted 0 Slurm job(s)" in printed
+    assert (out / "report.md").is_file()
+
+
+@pytest.mark.ray
+def test_sweep_on_a_local_ray_instance_matches_local(local_run, local_ray, tmp_path, capsys):  # noqa: F811
+    sweep, local = local_run
+    out = tmp_path / "ray"
+    assert main(["ablate", str(sweep), "--output", str(out), "--executor", "ray"]) == 0
+    assert capsys.readouterr().out.count("Ray task") == 5
+    assert final_losses(out) == final_losses(local)
+    assert main(["ablate", str(sweep), "--output", str(out), "--executor", "ray"]) == 0
+    assert "5 cached, 0 to run on ray" in capsys.readouterr().out
