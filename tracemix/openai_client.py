@@ -189,7 +189,6 @@ class OpenAIClient:
         import requests
 
         max_retries = self.max_retries if retries is None else retries
-
         url = f"{self.base_url}/{path.lstrip('/')}"
         where = f"{self.endpoint}/{path.lstrip('/')}"
         key = self._api_key()
@@ -215,9 +214,12 @@ class OpenAIClient:
                 break
             self._count(retries=1)
             time.sleep(self._wait(attempt, retry_after))
-        raise EndpointError(self.redact(f"cannot reach {where}: failed after {max_retries + 1} attempt(s) (last: "
-                                        f"{last}). Is the server running, and does --base-url end in /v1?"),
-                            resp.status_code if resp is not None else None)
+        attempts = f"failed after {max_retries + 1} attempt(s) (last: {last})"
+        if resp is None:
+            raise EndpointError(self.redact(f"cannot reach {where}: {attempts}. Is the server running, and does "
+                                            "--base-url end in /v1?"))
+        raise EndpointError(self.redact(f"{where} kept failing: {attempts}. The server is overloaded or broken; "
+                                        "retry later, or lower the concurrency"), resp.status_code)
 
     def _rejected(self, status: int, where: str, last: str) -> EndpointError:
         hint = {401: f"check the key in ${self.api_key_env}", 403: f"check the key in ${self.api_key_env}",
