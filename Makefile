@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: install
+	@# a single-node Slurm cluster for the tests marked `slurm`, where slurm-wlm and munge are installed (root)
+	@if command -v slurmctld >/dev/null && command -v munged >/dev/null; then \
+		$$([ "$$(id -u)" = 0 ] || echo sudo -n) bash tests/cluster/slurm_up.sh \
+		|| echo "warning: the Slurm cluster did not start; the slurm tests will say why"; fi
 	$(OFFLINE) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests
 
 # The demo ablation: generate the embedded corpus, tag it, then mix -> train -> eval -> probe per variant.
