@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 
+from tracemix.artifacts import read_input
 from tracemix.domains import DOMAINS
 from tracemix.errors import DataError
 
@@ -38,6 +39,7 @@ def _shards(folder: Path) -> list[Path]:
                         f"{folder}` or `tracemix mix RECIPE`.")
     if folder.is_file():
         return [folder]
+    read_input(folder, ("tagged", "mixture"), external=True)  # a tracemix folder must be complete
     shards = sorted(folder.glob("*.parquet")) + sorted(folder.glob("*.jsonl"))
     if not shards and (folder / "dataset_info.json").exists():
         return [folder]  # a `datasets.save_to_disk` mixture

@@ -3,7 +3,7 @@
 - load f(l,d,e) = N_k(e,d) / (k N_d); soft load p(l,d,e) = mean router probability.
 - specialization k f (OLMoE; uniform baseline k/E); normalised entropy H(f) / log E.
 - JSD(f_a, f_b) in bits between domains; generalised JSD I(D; E_l) = H(sum_d w_d f_d) - sum_d w_d H(f_d).
-- co-activation CA(i,j) = N(i,j) / N(i) (OLMoE); consecutive-token repeat rate against the random
+- co-activation CA(i,j) = N(i,j) / N(i) (OLMoE), pooled over domains and per domain; consecutive-token repeat rate against the random
   baseline 1 - C(E-k,k)/C(E,k) (Mixtral), first-choice repeats against 1/E.
 - contested experts: lift f(l,d,e) / mean_d f(l,d,e) above LIFT_THRESHOLD for two or more domains.
 - core experts: the smallest set covering CORE_COVERAGE of a domain's load; synergy = Jaccard overlap.
@@ -71,14 +71,22 @@ def generalised_jsd(f: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.clip(entropy_bits(mix) - np.einsum("d,ld->l", w, entropy_bits(f)), 0.0, None)
 
 
-def coactivation(coact: np.ndarray) -> np.ndarray:
-    """CA(i,j) = N(i,j) / N(i) per layer over all domains: [L, E, E], diagonal set to 0."""
-    n_ij = coact.sum(axis=1).astype(np.float64)  # [L, E, E]
-    n_i = np.diagonal(n_ij, axis1=1, axis2=2)  # [L, E]
-    ca = _safe_div(n_ij, n_i[:, :, None])
+def coactivation(coact: np.ndarray, by_domain: bool = False) -> np.ndarray:
+    """CA(i,j) = N(i,j) / N(i), diagonal set to 0: pooled over domains [L, E, E], or per domain
+    [L, D, E, E] with `by_domain` (which experts fire together for one domain's tokens)."""
+    n_ij = (coact if by_domain else coact.sum(axis=1)).astype(np.float64)  # [L, (D,) E, E]
+    n_i = np.diagonal(n_ij, axis1=-2, axis2=-1)  # [L, (D,) E]
+    ca = _safe_div(n_ij, n_i[..., None])
     idx = np.arange(ca.shape[-1])
-    ca[:, idx, idx] = 0.0
+    ca[..., idx, idx] = 0.0
     return ca
+
+
+def top_pairs(ca: np.ndarray, n: int = 5) -> list[list]:
+    """The n largest CA(i, j) of one [E, E] matrix as [i, j, CA], largest first (zero entries left out)."""
+    order = np.argsort(-ca, axis=None, kind="stable")[:n]
+    return [[int(i), int(j), float(ca[i, j])] for i, j in zip(*np.unravel_index(order, ca.shape), strict=True)
+            if ca[i, j] > 0]
 
 
 def repeat_baseline(num_experts: int, top_k: int) -> float:

@@ -101,6 +101,13 @@ def render_report(model: str, m: dict[str, Any]) -> str:
         rows.append([row["layer"], row["mean_jsd"], row["generalised_jsd"], len(row["contested_experts"]),
                      float(np.mean(jac)) if jac else None])
     lines.append(_table(["layer", "mean JSD", "I(D;E)", "contested experts", "mean core Jaccard"], rows))
+    lines += ["", "## Co-activation: the strongest pair per layer, pooled and per domain", "",
+              "`i→j CA` is CA(i, j) = N(i, j) / N(i): how often expert j fires with expert i.", ""]
+    by_domain = {(r["layer"], r["domain"]): r.get("top_coactivation") or [] for r in m["per_layer_domain"]}
+    pair = lambda top: f"{top[0][0]}→{top[0][1]} {top[0][2]:.2f}" if top else "–"  # noqa: E731
+    lines.append(_table(["layer", "pooled", *doms],
+                        [[row["layer"], pair(row["top_coactivation"]),
+                          *(pair(by_domain.get((row["layer"], d), [])) for d in doms)] for row in m["per_layer"]]))
     lines += ["", "Files: `routing.parquet` (counts per layer, domain, expert), `metrics.json`, "
               "`heatmaps/layer_*.png`, `jsd_by_layer.png`, `tokens.npz` (per-token experts for `probe compare`).",
               ""]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -11,20 +10,9 @@ from probes.counts import RoutingCounts
 from probes.data import iter_batches, read_documents
 from probes.discover import discover_routers
 from probes.hooks import RouterHooks
+from tracemix.artifacts import input_ref
 from tracemix.checkpoint import load_model, load_tokenizer, resolve_device
 from tracemix.errors import DataError, TracemixError
-
-
-def _parent_hash(path: str | Path) -> str:
-    """A parent's identity for the manifest: its manifest's config hash when it has one, else its path."""
-    manifest = Path(path) / "manifest.json"
-    if manifest.is_file():
-        try:
-            block = json.loads(manifest.read_text())
-            return str(block.get("config_hash") or block.get("provenance", {}).get("config_hash") or path)
-        except (OSError, json.JSONDecodeError):
-            pass
-    return str(path)
 
 
 def routed_batches(model, batches, sites, total_tokens: int | None = None, progress: bool = True,
@@ -107,8 +95,10 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
             raise DataError(f"domain(s) {unknown} not in '{data}'; it has {list(docs)}.")
         docs = {d: docs[d] for d in docs if d in domains}
     model_name = model_name_of(model)
+    # the checkpoint and the data as manifest parents; an unfinished training run is refused before loading
+    parents = [input_ref(model_name, "checkpoint", "model"),
+               *(input_ref(d, ("tagged", "mixture")) for d in (data if isinstance(data, list) else [data]))]
     model, tok, pad_id = prepare_model(model, tokenizer, device, device_map)
-
     batches = iter_batches(docs, tok, max_tokens_per_domain, batch_size, seq_len, pad_id)
     counts, sites = probe_counts(model, batches, list(docs), total_tokens=max_tokens_per_domain * len(docs),
                                  sample_tokens=sample_tokens, progress=progress)
@@ -119,5 +109,4 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
               "sample_tokens": sample_tokens, "domains": list(docs), "shard": list(shard),
               "family": getattr(model.config, "model_type", None),
               "routers": [s.name for s in sites], "router_source": sites[0].source, "scoring": sites[0].scoring}
-    parents = {"model": _parent_hash(model_name), **{f"data:{d}": _parent_hash(d) for d in config["data"]}}
     return write_run(output, model_name, counts, config, parents)

@@ -45,7 +45,8 @@ def summarise(state: dict[str, np.ndarray], layers: list[int], domains: list[str
     jsd = M.jsd_matrix(f)  # [L, D, D]
     weights = n_tok[0] / n_tok[0].sum() if n_tok[0].sum() else np.ones(len(domains)) / len(domains)
     gjsd = M.generalised_jsd(f, weights)
-    ca = M.coactivation(state["coact"])
+    ca = M.coactivation(state["coact"])  # [L, E, E] pooled over domains
+    ca_dom = M.coactivation(state["coact"], by_domain=True)  # [L, D, E, E]
     rep_any, rep_first = M.repeat_rates(state["repeat_any"], state["repeat_first"], state["repeat_pairs"])
     contested = M.contested_experts(f, lift_threshold)  # [L, E]
     c_share = M.contested_share(f, contested)
@@ -55,7 +56,6 @@ def summarise(state: dict[str, np.ndarray], layers: list[int], domains: list[str
     per_layer, per_layer_domain = [], []
     for li, layer in enumerate(layers):
         cores = {domains[d]: M.core_experts(f[li, d], core_coverage) for d in probed}
-        iu = np.dstack(np.unravel_index(np.argsort(-ca[li], axis=None)[:5], ca[li].shape))[0]
         per_layer.append({
             "layer": int(layer),
             "jsd": {domains[a]: {domains[b]: _r(jsd[li, a, b]) for b in probed} for a in probed},
@@ -65,7 +65,7 @@ def summarise(state: dict[str, np.ndarray], layers: list[int], domains: list[str
             "core_experts": cores,
             "core_jaccard": {f"{domains[a]}|{domains[b]}": _r(M.jaccard(cores[domains[a]], cores[domains[b]]))
                              for a, b in pairs},
-            "top_coactivation": [[int(i), int(j), _r(ca[li, i, j])] for i, j in iu if ca[li, i, j] > 0],
+            "top_coactivation": [[i, j, _r(v)] for i, j, v in M.top_pairs(ca[li])],
         })
         for d in probed:
             top = np.argsort(-spec[li, d], kind="stable")[:3]
@@ -77,6 +77,7 @@ def summarise(state: dict[str, np.ndarray], layers: list[int], domains: list[str
                 "max_soft_load": _r(p[li, d].max()),
                 "repeat_rate": _r(rep_any[li, d]), "first_choice_repeat_rate": _r(rep_first[li, d]),
                 "contested_share": _r(c_share[li, d]),
+                "top_coactivation": [[i, j, _r(v)] for i, j, v in M.top_pairs(ca_dom[li, d])],
             })
 
     pair_jsd = {f"{domains[a]}|{domains[b]}": _r(jsd[:, a, b].mean()) for a, b in pairs}

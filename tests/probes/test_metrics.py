@@ -46,6 +46,16 @@ def test_coactivation():
     assert ca[0, 1] == pytest.approx(0.75) and ca[1, 0] == pytest.approx(1.0) and ca[0, 0] == 0
 
 
+def test_coactivation_per_domain_differs_from_pooled():
+    coact = np.zeros((1, 2, 3, 3))
+    coact[0, 0] = [[2, 2, 0], [2, 2, 0], [0, 0, 0]]  # domain 0: experts 0 and 1 always together
+    coact[0, 1] = [[2, 0, 2], [0, 0, 0], [2, 0, 2]]  # domain 1: experts 0 and 2 always together
+    pooled, by_domain = M.coactivation(coact)[0], M.coactivation(coact, by_domain=True)[0]
+    assert pooled[0, 1] == pytest.approx(0.5) and pooled[0, 2] == pytest.approx(0.5)
+    assert by_domain[0, 0, 1] == 1.0 and by_domain[0, 0, 2] == 0.0 and by_domain[1, 0, 2] == 1.0
+    assert M.top_pairs(by_domain[1], 2) == [[0, 2, 1.0], [2, 0, 1.0]]
+
+
 def test_contested_and_core_experts():
     f = np.array([[[0.4, 0.4, 0.1, 0.1], [0.4, 0.05, 0.45, 0.1], [0.05, 0.05, 0.05, 0.85]]])
     # lift of expert 0: 0.4 / 0.283 = 1.41 for two domains; lower threshold makes it contested

@@ -24,6 +24,8 @@ def test_summary_skips_unprobed_domains_and_weights_by_tokens():
     # I(D;E) with weights 2/3, 1/3 equals H(D)
     assert abs(layer["generalised_jsd"] - 0.918296) < 1e-6
     assert layer["top_coactivation"][0] == [0, 1, 1.0]
+    by_domain = {row["domain"]: row["top_coactivation"] for row in m["per_layer_domain"]}
+    assert by_domain["pure_code"][:2] == [[0, 1, 1.0], [1, 0, 1.0]] and by_domain["math_text"] == []
     assert m["baselines"]["repeat_random"] == 1 - 1 / 6
 
 
