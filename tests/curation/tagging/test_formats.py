@@ -14,10 +14,10 @@ ROW = b'{"id": "a", "text": "hello"}\n'
     ("x.json", ROW * 2, FileFormat(JSONL)),  # JSONL under a .json name
     ("x.txt", b"\xef\xbb\xbf" + ROW, FileFormat(JSONL)),  # content decides, a BOM is allowed
     ("x", b'  [{"text": "a"}]', FileFormat(JSON_ARRAY)),
-    ("x.json.gz", gzip.compress(b'[{"text": "a"}]'), FileFormat(JSON_ARRAY, "gzip")),
+    ("x.json.gz", gzip.compress(b'[{"text": "a"}]', mtime=0), FileFormat(JSON_ARRAY, "gzip")),
     ("x.data", zstandard.ZstdCompressor().compress(ROW), FileFormat(JSONL, "zstd")),  # magic, not the name
     ("one.json", b'{"text": "a single record"}', FileFormat(JSONL)),
-])
+], ids=["jsonl-named-json", "bom", "array", "json-gz", "zstd-magic", "one-record"])
 def test_sniff_by_content(tmp_path, name, data, expected):
     (tmp_path / name).write_bytes(data)
     assert sniff(tmp_path / name) == expected
@@ -36,7 +36,7 @@ def test_sniff_parquet_and_long_first_records(tmp_path):
     (b'{\n  "version": 2\n}\n', "one pretty-printed JSON object"),
     (b"id,text\n1,a\n", "not JSONL, a JSON array or Parquet (starts with 'id,text"),
     (b"\x1f\x8bgarbage, not deflate", "unreadable gzip data"),
-])
+], ids=["empty", "object", "pretty", "csv", "bad-gzip"])
 def test_sniff_names_what_is_not_records(tmp_path, data, reason):
     (tmp_path / "f").write_bytes(data)
     with pytest.raises(NotInput, match=reason.replace("(", r"\(")):
