@@ -32,10 +32,53 @@ def read_tagged(folder: str | Path, complete: bool = False) -> dict[str, Any]:
 
     folder = Path(folder)
     if complete and (folder / PARTIAL).is_file():
-        from curation.tagging.tag import finish_tagging
-
         finish_tagging(folder)
     return read_manifest(folder, "tagged")
+
+
+def finish_tagging(output: str | Path) -> dict[str, Any]:
+    """Once every datatrove task of the run has completed, write `stats.json` and the manifest (last);
+    returns the stats. Refuses a folder whose run has tasks missing (crashed, or Slurm jobs still going)."""
+    from curation.classifiers.registry import HEURISTIC_SCAFFOLD
+    from curation.tagging.schema import tagged_schema
+    from tracemix.artifacts import external_ref, write_manifest
+    from tracemix.provenance import file_hash
+
+    output = Path(output)
+    config_path = output / "logs" / "tag_config.json"
+    if not config_path.is_file():
+        raise DataError(f"{output}: no logs/tag_config.json, so `tracemix tag` never ran here; tag the data with "
+                        "`tracemix tag --output DIR`")
+    config = json.loads(config_path.read_text())
+    done = len(list((output / "logs" / "completions").glob("[0-9]*")))
+    if done < config["tasks"]:
+        raise DataError(f"{output}: incomplete: {done} of {config['tasks']} tagging tasks finished (a run crashed "
+                        "or its jobs are still going); rerun the same `tracemix tag` command to resume it")
+    stats = write_stats(output)
+    spec = config["classifier"]
+    parents = [external_ref(config["input"], "raw", files=config["input_files"])]
+    if spec.startswith("fasttext:"):
+        model_file = spec.split(":", 1)[1]
+        parents.append(external_ref(model_file, "classifier", sha256=file_hash(model_file)))
+    scaffold = config.get("scaffold", "heuristic")
+    if scaffold.startswith("fasttext:"):
+        model_file = scaffold.split(":", 1)[1]
+        parents.append(external_ref(model_file, "scaffold_scorer", sha256=file_hash(model_file)))
+    extra = {
+        "input": config["input"],
+        "classifier": spec,
+        "tagger": config["tagger"],
+        "scaffold": scaffold,  # which scorer made `scaffold_score`: recipes threshold this one
+        "scaffold_scorer": config.get("scaffold_scorer", HEURISTIC_SCAFFOLD),
+        "tokenizer": config["tokenizer"],
+        "columns": tagged_schema(bool(config["tokenizer"])).names,
+        "documents": stats["documents"],
+        "bytes": stats["bytes"],
+        "tokens": stats["tokens"],
+        "bad_input": stats["bad_input"]["counts"],
+    }
+    write_manifest(output, "tagged", config, parents, extra=extra, skip=("logs",))
+    return stats
 
 
 def bad_input_summary(folder: str | Path) -> dict[str, Any]:

@@ -16,15 +16,15 @@ from datatrove.pipeline.writers.parquet import ParquetWriter
 
 from curation.classifiers.registry import (
     DEFAULT_CLASSIFIER,
-    HEURISTIC_SCAFFOLD,
     check_scaffold_spec,
     check_spec,
     load_classifier,
     load_scaffold_scorer,
 )
 from curation.tagging.readers import DEFAULT_MAX_DOC_BYTES, RecordReader, resolve_input
+from curation.tagging.schema import tagged_schema
+from curation.tagging.stats import finish_tagging, print_stats
 from curation.tagging.tagger import DomainTagger, NormaliseText
-from tracemix.domains import DOMAINS
 from tracemix.errors import DataError
 from tracemix.executors import Executor, ExecutorSettings, add_executor_args, as_settings, build_executor
 
@@ -41,28 +41,6 @@ _RESUME_KEYS = (
     "limit",
     "max_doc_bytes",
 )
-
-
-def tagged_schema(with_tokens: bool):
-    """The tagged-folder columns (the data contract); `messages` is null for documents that are not chats."""
-    import pyarrow as pa
-
-    fields = [
-        ("id", pa.string()),
-        ("text", pa.string()),
-        ("source", pa.string()),
-        ("domain", pa.string()),
-        ("domain_scores", pa.struct([(d, pa.float64()) for d in DOMAINS])),
-        ("scaffold_score", pa.float64()),
-        ("n_bytes", pa.int64()),
-    ]
-    if with_tokens:
-        fields.append(("n_tokens", pa.int64()))
-    fields += [
-        ("tagger", pa.string()),
-        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-    ]
-    return pa.schema(fields)
 
 
 class TaggedParquetWriter(ParquetWriter):
@@ -220,55 +198,7 @@ def run_tag(
         return None
     stats = finish_tagging(output)
     if not quiet:
-        from curation.tagging.stats import print_stats
-
         print_stats(stats)
-    return stats
-
-
-def finish_tagging(output: str | Path) -> dict[str, Any]:
-    """Once every datatrove task of the run has completed, write `stats.json` and the manifest (last);
-    returns the stats. Refuses a folder whose run has tasks missing (crashed, or Slurm jobs still going)."""
-    import json
-
-    from curation.tagging.stats import write_stats
-    from tracemix.artifacts import external_ref, write_manifest
-    from tracemix.provenance import file_hash
-
-    output = Path(output)
-    config_path = output / "logs" / "tag_config.json"
-    if not config_path.is_file():
-        raise DataError(f"{output}: no logs/tag_config.json, so `tracemix tag` never ran here; tag the data with "
-                        "`tracemix tag --output DIR`")
-    config = json.loads(config_path.read_text())
-    done = len(list((output / "logs" / "completions").glob("[0-9]*")))
-    if done < config["tasks"]:
-        raise DataError(f"{output}: incomplete: {done} of {config['tasks']} tagging tasks finished (a run crashed "
-                        "or its jobs are still going); rerun the same `tracemix tag` command to resume it")
-    stats = write_stats(output)
-    spec = config["classifier"]
-    parents = [external_ref(config["input"], "raw", files=config["input_files"])]
-    if spec.startswith("fasttext:"):
-        model_file = spec.split(":", 1)[1]
-        parents.append(external_ref(model_file, "classifier", sha256=file_hash(model_file)))
-    scaffold = config.get("scaffold", "heuristic")
-    if scaffold.startswith("fasttext:"):
-        model_file = scaffold.split(":", 1)[1]
-        parents.append(external_ref(model_file, "scaffold_scorer", sha256=file_hash(model_file)))
-    extra = {
-        "input": config["input"],
-        "classifier": spec,
-        "tagger": config["tagger"],
-        "scaffold": scaffold,  # which scorer made `scaffold_score`: recipes threshold this one
-        "scaffold_scorer": config.get("scaffold_scorer", HEURISTIC_SCAFFOLD),
-        "tokenizer": config["tokenizer"],
-        "columns": tagged_schema(bool(config["tokenizer"])).names,
-        "documents": stats["documents"],
-        "bytes": stats["bytes"],
-        "tokens": stats["tokens"],
-        "bad_input": stats["bad_input"]["counts"],
-    }
-    write_manifest(output, "tagged", config, parents, extra=extra, skip=("logs",))
     return stats
 
 
