@@ -51,7 +51,17 @@ def main(argv: list[str]) -> int:
                         help="run one stage here (what each job runs; --plan prints the command per stage)")
     parser.add_argument("--wait", action="store_true",
                         help="with --executor slurm: wait for the jobs, then write the report")
-    add_executor_args(parser, tasks_help="not used by ablate: each stage is one job (use --cpus, --mem)")
+    group = add_executor_args(parser, tasks_help="not used by ablate: each stage is one job (use --cpus, --mem)")
+    group.title = "where the stages run (the sweep's `resources:` win for the stages they name)"
+    helps = {"executor": "this process (default), Slurm jobs, or Ray tasks on the cluster in RAY_ADDRESS (a local "
+                         "Ray instance when unset)",
+             "workers": "not used by ablate: stages run as their dependencies allow",
+             "partition": "Slurm partition of every stage (or `resources:` in the sweep)",
+             "time": "time limit per stage, HH:MM:SS or D-HH:MM:SS (Slurm)",
+             "cpus": "CPUs per stage, also torch's CPU threads (Slurm, Ray, local)",
+             "mem": "memory per stage, e.g. 16G (Slurm and Ray)"}
+    for action in group._group_actions:
+        action.help = helps.get(action.dest, action.help) if action.help != argparse.SUPPRESS else action.help
     args = parser.parse_args(argv)
 
     from ablate.sweep import load_sweep

@@ -87,7 +87,7 @@ class LocalEngine:
 def sbatch_script(ctx: Context, node: Node, res: StageResources) -> str:
     """The batch script of one stage: its resources as #SBATCH lines, the setup lines, then the stage."""
     lines = ["#!/bin/bash", f"#SBATCH --job-name=tracemix-{ctx.sweep.name}-{node.stage.name}-{node.stage.key[:8]}",
-             "#SBATCH --nodes=1", "#SBATCH --ntasks=1", f"#SBATCH --cpus-per-task={res.cpus}",
+             "#SBATCH --nodes=1", "#SBATCH --ntasks=1", f"#SBATCH --cpus-per-task={res.cpus or 1}",
              f"#SBATCH --time={res.time}", f"#SBATCH --chdir={os.getcwd()}", f"#SBATCH --output={node.log_path}",
              "#SBATCH --open-mode=append", "#SBATCH --kill-on-invalid-dep=yes"]
     for key in ("partition", "account", "qos"):
@@ -208,7 +208,7 @@ class RayEngine:
             claimed[node.id] = lease
             node.failed_path.unlink(missing_ok=True)
             res = ctx.resources(node)
-            options: dict[str, Any] = {"num_cpus": res.cpus, "num_gpus": res.gpus or 0, "max_retries": 0}
+            options: dict[str, Any] = {"num_cpus": res.cpus or 1, "num_gpus": res.gpus or 0, "max_retries": 0}
             if res.mem:
                 options["memory"] = int(parse_mem_gb(res.mem) * 2**30)
             upstream = [refs[d] for d in node.deps if d in refs]

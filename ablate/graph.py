@@ -152,7 +152,7 @@ def execute(node: Node, graph: dict[str, Node], resources: StageResources, holde
         raise RecipeError(f"stage {node.id} is already running ({current.describe() if current else 'elsewhere'}); "
                           f"wait for it, or stop it and rerun. {command}")
     node.failed_path.unlink(missing_ok=True)
-    threads = _set_threads(resources.cpus)
+    threads = _set_threads(resources.cpus or int(os.environ.get("SLURM_CPUS_PER_TASK", 0)) or None)
     try:
         with leases.Heartbeat(lease):
             node.stage.dir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,8 @@ resources:
 Precedence, most specific first: the stage's own section, then the command line (`--partition`, `--cpus`,
 ...), then `default`. A training stage with more than one GPU runs `torchrun --nproc-per-node GPUS` inside
 its job. `setup` lines run in the job's shell before the stage (Slurm); none of this enters a cache key.
+`cpus` also sets torch's CPU threads in the stage (unset: all cores locally, the job's CPUs on Slurm and
+Ray); CPU results are bit-identical across engines when the stages get the same `cpus`.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Resources(ConfigModel):
 
     def for_stage(self, stage: str, cli: dict[str, Any] | None = None) -> StageResources:
         """The resolved resources of one stage (see the module docstring for the precedence)."""
-        merged: dict[str, Any] = {"gpus": 0, "cpus": 1, "time": "04:00:00", "setup": []}
+        merged: dict[str, Any] = {"gpus": 0, "time": "04:00:00", "setup": []}
         own = getattr(self, stage) if stage in STAGES else StageResources()
         for layer in (self.default.model_dump(), cli or {}, own.model_dump()):
             merged.update({k: v for k, v in layer.items() if v is not None and k in StageResources.model_fields})

@@ -35,7 +35,9 @@ def write_sweep(root: Path, tagged: Path, name: str = "tiny", **extra) -> Path:
     (root / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     (root / "train.yaml").write_text(yaml.safe_dump(TRAIN))
     sweep = {"name": name, "recipe": str(root / "recipe.yaml"), "axes": {"density.math_text.share": [0.0, 1.0]},
-             "train": {"config": str(root / "train.yaml")}, "seed": 0, **extra}
+             "train": {"config": str(root / "train.yaml")}, "seed": 0,
+             "resources": {"default": {"cpus": 1}},  # one torch thread on every engine: identical results
+             **extra}
     (root / "sweep.yaml").write_text(yaml.safe_dump(sweep))
     return root / "sweep.yaml"
 
