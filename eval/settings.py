@@ -60,13 +60,22 @@ class EvalSettings(ConfigModel):
     unsafe_exec: bool = False  # code tasks: run generated code without isolation where bubblewrap is missing
 
     def check(self, where: str = "") -> None:
-        """Task names resolve and the backend can run here; errors read "{where}KEY: message"."""
+        """Task names resolve, code tasks can be isolated, the backend can run here; errors read
+        "{where}KEY: message"."""
         from eval.registry import resolve
+        from eval.task import Metric
 
         try:
-            resolve(self.tasks)
+            tasks = resolve(self.tasks)
         except TracemixError as err:
             raise RecipeError(f"{where}tasks: {err}") from None
+        if any(t.metric == Metric.PASS_AT_1 for t in tasks):
+            from eval.sandbox import require_isolation
+
+            try:  # code tasks run model-written programs: refuse now rather than after training
+                require_isolation(self.unsafe_exec)
+            except TracemixError as err:
+                raise RecipeError(f"{where}tasks: {err}") from None
         if self.backend == Backend.VLLM and importlib.util.find_spec("vllm") is None:
             raise RecipeError(f"{where}backend: vllm is not installed here; install it with "
                               "`pip install -e '.[vllm]'` on a GPU machine, or use backend hf or openai")

@@ -42,3 +42,13 @@ def test_perplexity_check_names_missing_folders(tmp_path):
     (tmp_path / "t").mkdir()
     with pytest.raises(RecipeError, match=r"^data: no \*\.parquet or \*\.jsonl shards"):
         PerplexitySettings(data=str(tmp_path / "t")).check()
+
+
+def test_code_tasks_need_isolation_before_any_model_runs(monkeypatch):
+    import eval.sandbox
+
+    monkeypatch.setattr(eval.sandbox, "isolation_problem", lambda: "bubblewrap (`bwrap`) is not installed")
+    with pytest.raises(RecipeError, match=r"^s\.yaml: eval\.tasks: .*bubblewrap \(`bwrap`\) is not installed"):
+        EvalSettings(tasks="humaneval").check("s.yaml: eval.")
+    EvalSettings(tasks="humaneval", unsafe_exec=True).check()
+    EvalSettings(tasks="symbolic").check()  # no code task, no sandbox needed
