@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from tracemix.config import ConfigModel, load_config, read_yaml_mapping
 from tracemix.errors import RecipeError
@@ -112,8 +112,8 @@ class TaskConfig(ConfigModel):
     id_field: str | None = None
     choices: str | None = None  # field holding the option texts (choice tasks)
     cot: str | None = None  # chain-of-thought trigger appended after the prompt
-    extractor: str | None = None  # default: the answer type's rule extractor
-    metric: Metric = Metric.EXACT_MATCH
+    extractor: str | None = Field(None, validate_default=True)  # default: the answer type's rule extractor
+    metric: Metric = Field(Metric.EXACT_MATCH, validate_default=True)
     max_new_tokens: int | None = Field(None, gt=0)
     version: int = Field(1, ge=1)
     description: str = ""
@@ -132,19 +132,26 @@ class TaskConfig(ConfigModel):
             raise ValueError("no {field} placeholder; it would ask the same question every time")
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> TaskConfig:
+    @field_validator("extractor")
+    @classmethod
+    def _extractor_known(cls, value: str | None, info: ValidationInfo) -> str | None:
         from eval.extract import EXTRACTORS
 
-        if self.extractor is None:
-            self.extractor = DEFAULT_EXTRACTOR[self.answer_type]
-        if self.extractor not in EXTRACTORS:
-            raise ValueError(f"`extractor` '{self.extractor}' is unknown; use one of {', '.join(sorted(EXTRACTORS))}")
-        if self.answer_type == AnswerType.CODE and self.metric != Metric.PASS_AT_1:
+        if value is None and "answer_type" in info.data:
+            value = DEFAULT_EXTRACTOR[info.data["answer_type"]]
+        if value is not None and value not in EXTRACTORS:
+            raise ValueError(f"'{value}' is unknown; use one of {', '.join(sorted(EXTRACTORS))}")
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_fits_the_answer(cls, value: Metric, info: ValidationInfo) -> Metric:
+        answer_type = info.data.get("answer_type")
+        if answer_type == AnswerType.CODE and value != Metric.PASS_AT_1:
             raise ValueError("code tasks are scored by execution; set `metric: pass@1`")
-        if self.metric == Metric.PASS_AT_1 and self.answer_type != AnswerType.CODE:
+        if value == Metric.PASS_AT_1 and answer_type is not None and answer_type != AnswerType.CODE:
             raise ValueError("`metric: pass@1` needs `answer_type: code`")
-        return self
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
