@@ -131,11 +131,13 @@ _FAMILIES = [
     _F("dots3_note_text", "dots3-note", "n_routed_experts"),
     _F("exaone_moe", "EXAONE-MoE", "num_experts"),
     _F("flint", "Flint", "num_experts", tiny=dict(mlp_only_layers=[])),
-    _F("gemma4_text", "Gemma-4", "num_experts", "top_k_experts", tiny=dict(enable_moe_block=True, layer_types=["sliding_attention", "full_attention"])),
+    _F("gemma4_text", "Gemma-4", "num_experts", "top_k_experts", tiny=dict(enable_moe_block=True, layer_types=["sliding_attention", "full_attention"],
+                 vocab_size_per_layer_input=512, hidden_size_per_layer_input=8)),
     _F("inkling_text", "Inkling", "n_routed_experts"),
     _F("inkling2_text", "Inkling2", "n_routed_experts"),
     _F("inkling2_loop_text", "Inkling2-Loop", "n_routed_experts"),
-    _F("kimi_linear", "Kimi-Linear", "num_experts", "num_experts_per_token"),
+    _F("kimi_linear", "Kimi-Linear", "num_experts", "num_experts_per_token",
+       tiny=dict(linear_num_heads=2, linear_head_dim=8)),
     _F("kolibri1", "Kolibri1", "num_local_experts"),
     _F("laguna", "Laguna", "num_experts"),
     _F("lara_mini", "Lara-Mini", "num_experts"),
@@ -214,3 +216,7 @@ def supported_text(sep: str = ", ") -> str:
 def supported() -> list[MoEFamily]:
     """Families whose routers the probe reads (every entry but the ones marked `unsupported`)."""
     return [f for f in _FAMILIES if f.unsupported is None]
+
+
+if __name__ == "__main__":  # the README's list: python -m tracemix.moe_families
+    print(supported_text())
