@@ -240,5 +240,13 @@ def check_disjoint(output: str | Path, inputs: Iterable[str | Path], flag: str =
                         f"Choose an {flag} folder outside it")
 
 
+def crash_point(name: str) -> None:
+    """Kill tests only: SIGKILL this process here when the environment variable TRACEMIX_CRASH_AT is `name`."""
+    if os.environ.get("TRACEMIX_CRASH_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _aside(folder: Path) -> bool:
     return folder.parent.is_dir() and any(folder.parent.glob(f".{folder.name}.old-*"))

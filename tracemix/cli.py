@@ -22,6 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "eval": ("eval.cli:main", "zero-shot reasoning evaluation (hf | vllm | openai backends)"),
     "probe": ("probes.cli:main", "measure MoE routing by domain: specialization, JSD, competition"),
     "ablate": ("ablate.cli:main", "run mix -> train -> eval -> probe per variant and compare"),
+    "lineage": ("tracemix.lineage:main", "print where an artifact came from, back to the raw data"),
 }
 
 

@@ -101,6 +101,18 @@ def _expert_load(cfg: TrainConfig, raw, model, tokenizer, output_dir: Path) -> l
                                max_length=cfg.training.max_length)]
 
 
+def load_result(folder: str | Path) -> dict[str, Any]:
+    """The verified manifest of a finished training run (name, global_step, first/final loss, tokens_seen,
+    model, tokenizer, `data` with the mixture's hashes, config, parents) plus `path` and `history` (per-step
+    loss records from trainer_state.json)."""
+    from tracemix.artifacts import read_manifest
+    from training.trainer import loss_history
+
+    manifest = read_manifest(folder, "checkpoint")
+    state = json.loads((Path(folder) / "trainer_state.json").read_text())
+    return {**manifest, "path": str(Path(folder)), "history": loss_history(state.get("log_history", []))}
+
+
 def run_training(config: str | Path | dict[str, Any], data: str | Path | None = None,
                  output: str | Path | None = None, max_steps: int | None = None, seed: int | None = None,
                  overrides: dict[str, Any] | None = None, *, resume: bool | None = None,

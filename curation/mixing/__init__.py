@@ -6,7 +6,8 @@
 """
 
 from curation.mixing.build import build_mixture, plan_mixture
-from curation.mixing.manifest import plan_table, weights
+from curation.mixing.manifest import load_result, plan_table, weights
 from curation.mixing.recipe import Recipe, is_mixing_recipe, load_recipe
 
-__all__ = ["Recipe", "build_mixture", "is_mixing_recipe", "load_recipe", "plan_mixture", "plan_table", "weights"]
+__all__ = ["Recipe", "build_mixture", "is_mixing_recipe", "load_recipe", "load_result", "plan_mixture", "plan_table",
+           "weights"]

@@ -102,6 +102,14 @@ def build_manifest(recipe: Recipe, table: MixTable, targets: dict[Cell, int],
     }
 
 
+def load_result(folder: str | Path) -> dict[str, Any]:
+    """The verified manifest of a complete mixture (targets and achieved sizes per domain, group and bucket,
+    supply, `output.shards`, recipe as `config`, its hash as `config_hash`, parents) plus `path`."""
+    from tracemix.artifacts import read_manifest
+
+    return {**read_manifest(folder, "mixture"), "path": str(Path(folder))}
+
+
 def weights(manifest: dict[str, Any]) -> dict[str, float]:
     """Achieved domain weights in the plain `{domain: weight}` form RegMix / olmix read."""
     return {d: round(info["weight"], 8) for d, info in manifest["domains"].items()}

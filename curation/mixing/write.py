@@ -178,7 +178,7 @@ class FinalizeMixture(PipelineStep):
         self.work_dir, self.output_dir, self.fmt = work_dir, output_dir, fmt
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from tracemix.artifacts import read_manifest, write_manifest
+        from tracemix.artifacts import crash_point, read_manifest, write_manifest
         from tracemix.atomic import replace_dir, write_json
         from tracemix.errors import DataError
 
@@ -201,10 +201,12 @@ class FinalizeMixture(PipelineStep):
             missing = [n for n in expected if not (build / n).exists()]
             if missing:
                 raise RuntimeError(f"{out}: shards missing after writing: {missing[:5]}")
+        crash_point("mix:shards-moved")
         weights = manifest.pop("_weights", None)
         if weights is not None:
             write_json(build / "weights.json", weights)
         write_manifest(build, "mixture", manifest.pop("config"), manifest.pop("parents"), extra=manifest)
+        crash_point("mix:before-swap")
         replace_dir(build, out)
         if data:
             yield from data
