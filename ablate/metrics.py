@@ -3,9 +3,11 @@
 - `bpb/<domain>`, `bpb/all`: held-out bits per byte (eval/perplexity.py) on the sweep's held-out set;
 - `accuracy/<task>`, `accuracy/all`: per-item correctness (`samples.jsonl`), kept by item id so two runs
   are compared on the items both answered;
-- `jsd/layer<L>`: mean Jensen-Shannon divergence (bits) between the domains' expert loads, over domain pairs;
-  `gjsd/layer<L>`: generalised JSD I(D; E) of the layer. Each comes with a bootstrap interval over the
-  probed documents when the probe kept every token's experts (`tokens.npz`).
+- `jsd/layer<L>`: mean Jensen-Shannon divergence (bits) between the domains' expert loads, over domain pairs,
+  with a bootstrap interval over the probed documents when the probe kept every token's experts
+  (`tokens.npz`). One routing number per layer keeps the family of comparisons small; the generalised JSD
+  and the other routing metrics of each run stay in its probe's `metrics.json` (`routing_statistic`
+  bootstraps the generalised JSD too).
 """
 
 from __future__ import annotations
@@ -90,17 +92,17 @@ def routing_statistic(totals: list[np.ndarray], weights: np.ndarray | None = Non
 
 def routing_metrics(folder: str | Path, n_boot: int = N_BOOT, seed: int = 0) -> tuple[dict[str, float],
                                                                                        dict[str, list[float]]]:
-    """({"jsd/layer<L>", "gjsd/layer<L>": value}, {same keys: [ci_low, ci_high]}) of one probe run."""
+    """({"jsd/layer<L>": value}, {"jsd/layer<L>": [ci_low, ci_high]}) of one probe run."""
     run = routing_documents(folder)
     if run is None:
         metrics = json.loads((Path(folder) / "metrics.json").read_text())
-        values = {f"jsd/layer{x['layer']}": x["mean_jsd"] for x in metrics["per_layer"]}
-        values |= {f"gjsd/layer{x['layer']}": x["generalised_jsd"] for x in metrics["per_layer"]}
-        return values, {}
+        return {f"jsd/layer{x['layer']}": x["mean_jsd"] for x in metrics["per_layer"]}, {}
     groups = [run["docs"][d] for d in run["domains"]]
     weights = np.array([g.sum() for g in groups], dtype=np.float64)  # token shares, as the probe weighs domains
     est, low, high = bootstrap_documents(groups, lambda t: routing_statistic(t, weights), n_boot, seed=seed)
-    names = [f"jsd/layer{x}" for x in run["layers"]] + [f"gjsd/layer{x}" for x in run["layers"]]
+    n_layers = len(run["layers"])
+    est, low, high = est[:n_layers], low[:n_layers], high[:n_layers]  # mean JSD; gJSD stays in metrics.json
+    names = [f"jsd/layer{x}" for x in run["layers"]]
     values = {n: round(float(v), 6) for n, v in zip(names, est, strict=True)}
     intervals = {n: [round(float(lo), 6), round(float(hi), 6)] for n, lo, hi in zip(names, low, high, strict=True)}
     return values, intervals

@@ -1,4 +1,5 @@
-"""The four stages of a sweep variant, each cached under a content hash of everything it depends on.
+"""The stages of a sweep (frame, mix, train, eval, perplexity, probe), each cached under a content hash
+of everything it depends on.
 
 A stage's folder is `OUTPUT/cache/STAGE/KEY/`; it counts as finished only once `stage.json` is written
 (atomically, last). An interrupted stage keeps its folder, so the stage's own resume logic (mixture
@@ -43,7 +44,7 @@ def folder_fingerprint(path: str | Path) -> str:
 
 @dataclass
 class Stage:
-    name: str  # mix | train | eval | probe
+    name: str  # frame | mix | train | eval | perplexity | probe
     key: str  # content hash of the stage's inputs
     dir: Path
 
@@ -91,9 +92,10 @@ def run_evaluation(model: Path, settings: EvalSettings, out: Path) -> dict[str, 
     return {"path": str(out)}
 
 
-def run_perplexity(model: Path, settings: PerplexitySettings, exclude: Path, out: Path) -> dict[str, Any]:
-    result = settings.model_copy(update={"exclude": str(exclude)}).run(model, out)
-    return {"path": str(out), "mean_loss": result["mean_loss"]}
+def run_perplexity(model: Path, settings: PerplexitySettings, exclude: Path | None, out: Path) -> dict[str, Any]:
+    """Held-out loss of `model` on `settings.data`; `exclude` (a mixture folder) skips its documents."""
+    result = settings.model_copy(update={"exclude": str(exclude) if exclude else None}).run(model, out)
+    return {"path": str(out), "bpb": result["bpb"], "mean_loss": result["mean_loss"]}
 
 
 def run_probing(model: Path, settings: ProbeSettings, out: Path) -> dict[str, Any]:

@@ -10,7 +10,8 @@ The unit of replication is the training run (one seed of one variant). Per metri
 - accuracy is compared on the items both runs answered (`paired_accuracy`), one difference per seed, which
   then enters the same seed-level test: resampling items alone would treat one training run as many;
 - `significant` holds after Holm's step-down (default) or Benjamini-Hochberg over every comparison in the
-  sweep (`correct`), at the sweep's `alpha`;
+  sweep (`correct`), at the sweep's `alpha`; a comparison with no variation at all (both variants score
+  the same in every seed, like accuracy stuck at 0) has no p-value and is left out of the correction;
 - routing metrics of one run get a bootstrap interval over its documents (`bootstrap_documents`): a
   within-run uncertainty, shown beside the across-seed one, never a substitute for it.
 """
@@ -55,10 +56,12 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> dict[str
     return {"mean": _r(mean), "ci_low": _r(mean - half), "ci_high": _r(mean + half), "n": n}
 
 
-def _test(effect: float, se: float, df: float, confidence: float) -> tuple[float, float, float]:
-    """(ci_low, ci_high, p) of a t statistic; with no spread, an exactly equal pair is p = 1, else p = 0."""
+def _test(effect: float, se: float, df: float, confidence: float) -> tuple[float, float, float | None]:
+    """(ci_low, ci_high, p) of a t statistic. With no spread at all there is no test: identical values
+    (accuracy 0 in every run) give p = None, so they neither count as evidence nor dilute the correction;
+    a difference that is exactly the same in every seed gives p = 0."""
     if se == 0 or not math.isfinite(se):
-        return effect, effect, 1.0 if effect == 0 else 0.0
+        return effect, effect, None if effect == 0 else 0.0
     half = _t_quantile(df, confidence) * se
     return effect - half, effect + half, _t_p_value(effect / se, df)
 
@@ -71,7 +74,8 @@ def paired_t(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDE
         return _untestable(float(d.mean()) if n else None, "paired t")
     effect, se = float(d.mean()), float(d.std(ddof=1)) / math.sqrt(n)
     low, high, p = _test(effect, se, n - 1, confidence)
-    return {"effect": _r(effect), "ci_low": _r(low), "ci_high": _r(high), "p_value": _r(p), "test": "paired t"}
+    return {"effect": _r(effect), "ci_low": _r(low), "ci_high": _r(high), "p_value": _r(p),
+            "test": "paired t" if p is not None else "none (no variation)"}
 
 
 def welch_t(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> dict[str, Any]:
@@ -84,7 +88,8 @@ def welch_t(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDEN
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va**2 / (len(xa) - 1) + vb**2 / (len(xb) - 1)) if se > 0 else 1.0
     low, high, p = _test(effect, se, df, confidence)
-    return {"effect": _r(effect), "ci_low": _r(low), "ci_high": _r(high), "p_value": _r(p), "test": "Welch t"}
+    return {"effect": _r(effect), "ci_low": _r(low), "ci_high": _r(high), "p_value": _r(p),
+            "test": "Welch t" if p is not None else "none (no variation)"}
 
 
 def _untestable(effect: float | None, test: str) -> dict[str, Any]:

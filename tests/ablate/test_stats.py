@@ -39,8 +39,10 @@ def test_welch_and_paired_agree_with_scipy():
 def test_compare_pairs_matching_seeds_and_falls_back_to_welch():
     assert compare({1: 1.0, 2: 2.0, 3: 3.0}, {1: 1.5, 2: 2.4, 3: 3.6})["test"] == "paired t"
     assert compare({1: 1.0, 2: 2.0, 3: 3.0}, {4: 1.5, 5: 2.4, 6: 3.6})["test"] == "Welch t"
-    flat = compare({1: 0.0, 2: 0.0}, {1: 0.0, 2: 0.0})  # accuracy stuck at zero: no effect, p = 1
-    assert (flat["effect"], flat["ci_low"], flat["ci_high"], flat["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    flat = compare({1: 0.0, 2: 0.0}, {1: 0.0, 2: 0.0})  # accuracy stuck at zero: nothing to test
+    assert (flat["effect"], flat["ci_low"], flat["ci_high"], flat["p_value"]) == (0.0, 0.0, 0.0, None)
+    assert flat["test"] == "none (no variation)"
+    assert compare({1: 0.0, 2: 0.0}, {1: 0.5, 2: 0.5})["p_value"] == 0.0  # the same gain in every seed
     one = compare({1: 1.0}, {1: 2.0})
     assert one["effect"] == 1.0 and one["p_value"] is None
 
