@@ -192,8 +192,8 @@ def format_validation_error(err: ValidationError, source: str, model: type[BaseM
         loc = tuple(p for p in e["loc"] if not isinstance(p, int))
         if model is not None and loc and loc[0] == model.__name__:
             loc = loc[1:]
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        lines.append(f"{source}: {key}: {_message(e, model)}")
+        key = ".".join(str(p) for p in loc)  # none for a rule across keys; its message names them
+        lines.append(f"{source}: {key}: {_message(e, model)}" if key else f"{source}: {_message(e, model)}")
     return "\n".join(dict.fromkeys(lines))
 
 

@@ -2,7 +2,7 @@ import argparse
 from typing import Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tracemix.config import (
     ConfigModel,
@@ -185,3 +185,18 @@ def test_settings_from_args_reads_matching_flags():
     assert settings_from_args(Budget, args, on=True) == Budget(total=3, share=0.1, on=True)
     with pytest.raises(RecipeError, match=r"command line: total: Input should be greater than 0 \(got 0\)"):
         settings_from_args(Budget, argparse.Namespace(total=0))
+
+
+def test_a_rule_across_keys_is_reported_without_a_key_path():
+    class Pair(ConfigModel):
+        low: int = 0
+        high: int = 1
+
+        @model_validator(mode="after")
+        def _ordered(self):
+            if self.low > self.high:
+                raise ValueError("`low` must not exceed `high`")
+            return self
+
+    with pytest.raises(RecipeError, match=r"^p\.yaml: `low` must not exceed `high`$"):
+        load_config({"low": 2}, Pair, name="p.yaml")
