@@ -44,20 +44,20 @@ def _fractions(fraction: float | dict[str, float]) -> dict[str, float]:
     return {d: float(fraction.get(d, HELDOUT_FRACTION)) for d in DOMAINS}
 
 
-def _source_frame(sources: list[str], keep_sources: list[str] | None, columns: list[str]):
-    """id, domain (and the asked columns) of every document of the source folders, in a fixed order."""
-    import polars as pl
-
+def _source_files(sources: list[str]) -> list[Path]:
     files = [f for s in sources for f in sorted(Path(s).expanduser().glob("*.parquet"))]
     if not files:
         raise DataError(f"no Parquet shards in {sources}; tag the sources first with `tracemix tag`")
-    parts = []
-    for f in files:
-        lf = pl.scan_parquet(f)
-        if keep_sources is not None:
-            lf = lf.filter(pl.col("source").is_in(keep_sources))
-        parts.append(lf.select([pl.col("id").cast(pl.String), pl.col("domain").cast(pl.String), *columns]))
-    return pl.concat(parts).collect()
+    return files
+
+
+def _scan(file: Path, keep_sources: list[str] | None):
+    import polars as pl
+
+    lf = pl.scan_parquet(file)
+    if keep_sources is not None:
+        lf = lf.filter(pl.col("source").is_in(keep_sources))
+    return lf.with_columns(pl.col("id").cast(pl.String), pl.col("domain").cast(pl.String))
 
 
 def carve_heldout(sources: list[str], out: Path, fraction: float | dict[str, float] = HELDOUT_FRACTION,
@@ -65,17 +65,23 @@ def carve_heldout(sources: list[str], out: Path, fraction: float | dict[str, flo
     """Write `out` (Parquet: id, domain, text) with the held-out documents of `sources`; return its record.
 
     `keep_sources` is the recipe's `filter.source` (only those documents can be mixed, so only they are split).
+    One shard at a time, and only held-out rows keep their text, so memory follows the held-out set.
     Idempotent: the same sources and fractions always give the same file and hash."""
     import polars as pl
 
     from tracemix.atomic import atomic_path
 
     fractions = _fractions(fraction)
-    frame = _source_frame(sources, keep_sources, [pl.col("text")])
-    scores = pl.Series([heldout_score(i) for i in frame["id"].to_list()], dtype=pl.Float64)
-    limit = frame["domain"].replace_strict(fractions, default=0.0, return_dtype=pl.Float64)
-    held = frame.filter(scores < limit).sort("domain", "id")
-    if held.is_empty():
+    parts = []
+    for f in _source_files(sources):
+        meta = _scan(f, keep_sources).select("id", "domain").collect()
+        limit = meta["domain"].replace_strict(fractions, default=0.0, return_dtype=pl.Float64).to_list()
+        held = [i for i, lim in zip(meta["id"].to_list(), limit, strict=True) if heldout_score(i) < lim]
+        if held:
+            parts.append(_scan(f, keep_sources).filter(pl.col("id").is_in(held)).select("id", "domain", "text")
+                         .collect())
+    held = pl.concat(parts).sort("domain", "id") if parts else None
+    if held is None or held.is_empty():
         raise DataError(f"the held-out fraction {fraction} selects no document of {sources}; raise it")
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
@@ -83,6 +89,14 @@ def carve_heldout(sources: list[str], out: Path, fraction: float | dict[str, flo
     by_domain = dict(sorted(held.group_by("domain").len().iter_rows()))
     return {"heldout_hash": file_hash(out), "heldout_documents": held.height, "heldout_by_domain": by_domain,
             "heldout_fraction": {d: fractions[d] for d in by_domain}}
+
+
+def _held_in_texts(sources: list[str], keep_sources: list[str] | None, held: set[str]):
+    """Texts of the source documents outside the held-out set, one shard in memory at a time."""
+    for f in _source_files(sources):
+        frame = _scan(f, keep_sources).select("id", "text").collect()
+        yield from (t for i, t in zip(frame["id"].to_list(), frame["text"].to_list(), strict=True)
+                    if i not in held and t)
 
 
 def tokenizer_hash(path: str | Path) -> str:
@@ -114,8 +128,7 @@ def frame_tokenizer(spec: str | dict[str, Any], sources: list[str], keep_sources
 
     settings = spec["train"]
     held = set(pl.read_parquet(heldout, columns=["id"])["id"].to_list())
-    docs = _source_frame(sources, keep_sources, [pl.col("text")])
-    texts = (t for i, t in zip(docs["id"].to_list(), docs["text"].to_list(), strict=True) if i not in held and t)
+    texts = _held_in_texts(sources, keep_sources, held)
     partial = out / ".tokenizer.partial"  # renamed when complete: a crash leaves no half folder
     shutil.rmtree(partial, ignore_errors=True)
     train_tokenizer(texts, settings["vocab_size"], partial, settings["min_frequency"])
