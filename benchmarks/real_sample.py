@@ -14,6 +14,10 @@ Labels come from the kind of source, chosen so each is clear-cut (rules in `RULE
 - general: licence texts (/usr/share/common-licenses, LICENSE/COPYING files of installed packages,
   Debian `copyright` files) and codes of conduct, with 5+ prose lines and no code block.
 
+More sources, from packages the project downloads (fiction, news, encyclopedia, quotes and dialogue,
+notebooks) and code in more languages (C++, CMake, Tcl, SQL, awk/m4), come from `real_corpora.py`; their
+rules are in its docstring.
+
 Documents over 64 KB or under 300 bytes are skipped; duplicates (same whitespace-normalised text) are
 dropped. Each document falls in the `dev` or `test` split by a hash of its path, so the split is stable.
 """
@@ -214,12 +218,18 @@ def split_of(key: str) -> str:
     return "dev" if hashlib.sha256(key.encode()).digest()[0] < 128 else "test"
 
 
-def build_real_sample(per_class: int = 200, seed: int = 0) -> list[dict]:
-    """Up to `per_class` documents per domain, sources mixed evenly within a class, deduplicated."""
+def build_real_sample(per_class: int = 200, seed: int = 0, cache: Path | None = None) -> list[dict]:
+    """Up to `per_class` documents per domain, sources mixed evenly within a class, deduplicated. With
+    `cache` (a folder filled by `real_corpora.fetch`), the package sources join the machine's own."""
+    from real_corpora import package_sources
+
     rng = random.Random(seed)
     out: list[dict] = []
     seen: set[str] = set()
-    for label, kinds in SOURCES.items():
+    sources = {label: dict(kinds) for label, kinds in SOURCES.items()}
+    for label, kinds in package_sources(cache).items():
+        sources[label].update(kinds)
+    for label, kinds in sources.items():
         pools = {}
         for kind, source in kinds.items():
             items = list(source())

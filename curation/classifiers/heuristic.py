@@ -1,4 +1,4 @@
-"""`heuristic-v1`: a fast, explainable domain classifier (pure Python string methods and a few regexes).
+"""`heuristic-v2`: a fast, explainable domain classifier (pure Python string methods and a few regexes).
 
 Features (`domain_features(text)`, all floats; "share" = fraction of non-empty lines outside fences):
 
@@ -47,7 +47,7 @@ from curation.classifiers.scaffold import score_from_features
 from curation.classifiers.scaffold import text_features as scaffold_text_features
 from tracemix.domains import DOMAINS
 
-NAME = "heuristic-v1"
+NAME = "heuristic-v2"
 _PARSE_WINDOW = 24_000  # `ast` parses at most this prefix, cut before a top-level statement
 _SAMPLE_CHARS, _WINDOWS = 32_000, 4  # longer documents: 4 evenly spaced windows of 8,000 characters
 
@@ -67,7 +67,8 @@ _SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "b
                           "};", "});", "end", "})", "]", "],", ")"})
 _POD_START = ("=pod", "=head", "=over", "=item", "=begin", "=for ", "=encoding", "=cut")
 _LIST_MARKERS = ("- ", "* ", "+ ", "|")
-_COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "* ", "*/", "<!--", "-- ")
+# "* " only inside /* ... */ (tracked by the line loop): elsewhere it opens a Markdown or wiki list item
+_COMMENT_PREFIXES = ("# ", "#\t", "//", "/*", "*/", "<!--", "-- ")
 # running text: 6+ words, the first starting with a letter, the rest plain words (digits allowed after).
 # Possessive quantifiers and disjoint word/space classes: one way to read a line, so matching is linear
 # (an optional opening quote before a class that also holds quotes made quoted prose exponential).
@@ -84,6 +85,8 @@ _RELATION_CHARS = ("=", "≤", "≥", "≈", "≠", "\\le", "\\ge", "\\approx")
 _CODE_MARKS = ("==", "!=", "+=", "-=", "->", "=>", "(self", "def ", "return", "import ", "print(", "\"", "'",
                ";", "{", "}", "()")
 
+# CMake bracket comments `#[==[ ... ]==]` hold reStructuredText documentation; an unclosed one runs to the end
+_BRACKET_COMMENT = re.compile(r"(?m)^#\[(=*)\[[^\n]*(?:\n(?!#?\]\1\])[^\n]*)*+(?:\n#?\]\1\][^\n]*)?")
 _FENCE = re.compile(r"(?ms)^[ \t]*(```|~~~)[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)")
 _NONEMPTY = re.compile(r"(?m)^[ \t]*\S")
 _RST_BLOCK = re.compile(r"(?m)^(?!\.\. math)[^\n]*::[ \t]*(?:\w[\w+-]*)?[ \t]*\n(?:[ \t]*\n)+((?:(?:[ \t]+\S[^\n]*)?\n)+)")
@@ -251,7 +254,15 @@ def _word_problem(text: str, padded: bytes, lower: str | None) -> float:
     if not any(map(padded.__contains__, _QUESTION_WORDS)):
         return 0.0
     lower = text.lower() if lower is None else lower
-    if not any(map(lower.__contains__, _QUANTITY_QUESTIONS)):
+    if "?" not in text or not any(map(lower.__contains__, _QUANTITY_QUESTIONS)):
+        return 0.0
+    asked = False  # the phrase must ask: a "?" ends its sentence ("how much it cost." is prose)
+    for phrase in _QUANTITY_QUESTIONS:
+        at = lower.find(phrase)
+        if at >= 0:
+            end = min((i for i in (lower.find(c, at) for c in ".?\n!") if i >= 0), default=-1)
+            asked = asked or (end >= 0 and lower[end] == "?")
+    if not asked:
         return 0.0
     return 1.0 if len(_NUMBER.findall(text, 0, 20_000)) >= 3 else 0.0
 
@@ -274,9 +285,10 @@ def domain_features(text: str) -> dict[str, float]:
     return _domain_features(text, _sample(text), None)
 
 
-def _domain_features(full: str, text: str, lower: str | None) -> dict[str, float]:
+def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool = False) -> dict[str, float]:
     """Features of `text`, the `_sample` of `full`; `lower`: `text.lower()` when the caller has it already
-    (shared with the scaffold score). Only the Python parse looks at `full` (a bounded prefix)."""
+    (shared with the scaffold score). Only the Python parse looks at `full` (a bounded prefix); with
+    `lazy_parse` it is left to `_predict` (`parses_python` is -1.0 where a parse would be tried)."""
     fenced_lines = n_fences = 0
     outside = text
     if "```" in text or "~~~" in text:
@@ -284,6 +296,8 @@ def _domain_features(full: str, text: str, lower: str | None) -> dict[str, float
         n_fences = len(blocks)
         fenced_lines = sum(len(_NONEMPTY.findall(b)) for b in blocks)
         outside = _FENCE.sub("\n", text) if blocks else text
+    if "#[" in outside:  # CMake bracket comments: comment lines, not documentation with code blocks
+        outside = _BRACKET_COMMENT.sub(lambda m: "\n".join("# " + ln for ln in m.group(0).split("\n")), outside)
     lines = _line_stats(outside)
     denom = max(1, lines["n"] + fenced_lines)
     doc_code = lines["md_block"]
@@ -306,7 +320,8 @@ def _domain_features(full: str, text: str, lower: str | None) -> dict[str, float
         "indented_share": lines["indented"] / denom,
         "comment_share": lines["comment"] / denom,
         "prose_share": lines["prose"] / denom,
-        "parses_python": _parses_python(full) if code_share >= 0.2 and not n_fences else 0.0,
+        "parses_python": (-1.0 if lazy_parse else _parses_python(full)) if code_share >= 0.2 and not n_fences
+        else 0.0,
         "shebang": 1.0 if text.lstrip().startswith("#!") else 0.0,
         "brace_share": lines["brace"] / denom,
         "latex_density": 100.0 * latex / words,
@@ -331,7 +346,9 @@ def _scores(f: dict[str, float]) -> dict[str, float]:
     latex = _clip(f["latex_density"] / 3.0)
     symbols = _clip(f["symbol_density"] / 6.0)
     equations = _clip(f["equation_share"] * 5.0)
-    mathw = _clip((f["math_words"] - 0.5) / 3.0)
+    # math vocabulary ("answer", "total", "thus") is everyday prose too: it counts with symbols, LaTeX,
+    # equations or a word problem beside it
+    mathw = _clip((f["math_words"] - 0.5) / 3.0) * _clip(0.4 + latex + symbols + equations + f["word_problem"])
     codew = _clip(f["code_words"] / 5.0)
     parses, shebang = f["parses_python"], f["shebang"]
     pure = 5.0 * code + 2.0 * parses + 2.0 * shebang - 5.0 * prose - 4.0 * blocks - 0.5
@@ -342,6 +359,19 @@ def _scores(f: dict[str, float]) -> dict[str, float]:
                  - 1.5 * blocks - 2.0 * parses - 1.0)
     general = 3.0 * prose - 3.0 * code - 2.0 * latex - 2.0 * mathw - 1.0 * problem - 2.0 * has_blocks
     return {"pure_code": pure, "code_text": code_text, "math_text": math_text, "general": general}
+
+
+def _predict(full: str, features: dict[str, float]) -> dict[str, float]:
+    """Scores of lazily parsed features. The parse is the costliest feature and only ever raises pure_code
+    (and lowers code_text and math_text), so it runs only when pure_code does not already win without it:
+    where it is skipped the label is the same as with it, and `parses_python` stays 0."""
+    if features["parses_python"] < 0:
+        features["parses_python"] = 0.0
+        scores = _scores(features)
+        if max(scores, key=scores.__getitem__) == "pure_code":
+            return scores
+        features["parses_python"] = _parses_python(full)
+    return _scores(features)
 
 
 def _softmax(scores: dict[str, float]) -> dict[str, float]:
@@ -359,7 +389,7 @@ class HeuristicClassifier:
     def predict(self, text: str) -> dict[str, float]:
         if not text or not text.strip():
             return {d: (1.0 if d == "general" else 0.0) for d in DOMAINS}
-        return _softmax(_scores(domain_features(text)))
+        return _softmax(_predict(text, _domain_features(text, _sample(text), None, lazy_parse=True)))
 
     def predict_with_scaffold(self, text: str) -> tuple[dict[str, float], float]:
         """`(predict(text), scaffold_score(text))` in one call that shares the work both need."""
@@ -367,7 +397,7 @@ class HeuristicClassifier:
             return self.predict(text), 0.0
         sample = _sample(text)  # a long document: both are judged on the same windows
         lower = sample.lower()
-        probs = _softmax(_scores(_domain_features(text, sample, lower)))
+        probs = _softmax(_predict(text, _domain_features(text, sample, lower, lazy_parse=True)))
         return probs, score_from_features(scaffold_text_features(sample, lower))
 
     def label(self, text: str) -> str:

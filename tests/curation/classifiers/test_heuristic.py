@@ -141,7 +141,7 @@ def test_exact_labels(text, label):
 
 def test_probabilities_cover_domains_and_sum_to_one():
     clf = HeuristicClassifier()
-    assert clf.name == "heuristic-v1"
+    assert clf.name == "heuristic-v2"
     for text in (PY_MODULE, TUTORIAL, WORKED_LATEX, NEWS, "x", "   ", ""):
         probs = clf.predict(text)
         assert tuple(probs) == DOMAINS

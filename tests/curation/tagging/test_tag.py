@@ -32,7 +32,7 @@ def test_tags_the_demo_folder_into_the_contract(demo, tmp_path):
     assert pq.read_schema(out / shards[0]).remove_metadata() == tagged_schema(with_tokens=False)
     df = _rows(out)
     assert df.height == 80 == stats["documents"] and df["id"].n_unique() == 80
-    assert set(df["domain"]) <= set(DOMAINS) and df["tagger"].unique().to_list() == ["heuristic-v1"]
+    assert set(df["domain"]) <= set(DOMAINS) and df["tagger"].unique().to_list() == ["heuristic-v2"]
     assert df["n_bytes"].to_list() == [len(t.encode()) for t in df["text"]]
     chats = df.filter(pl.col("messages").is_not_null())
     assert chats.height == 20 and set(chats["source"]) == {"demo-chat"}

@@ -179,4 +179,4 @@ def test_scaffold_scorer_is_pluggable():
             return 0.5
 
     (meta,) = [d.metadata for d in DomainTagger("heuristic", scaffold=Half()).run(iter([Document(text="x", id="1")]))]
-    assert meta["scaffold_score"] == 0.5 and meta["tagger"] == "heuristic-v1"
+    assert meta["scaffold_score"] == 0.5 and meta["tagger"] == "heuristic-v2"
