@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from probes.data import iter_batches, read_documents
+from probes.data import iter_batches
 from probes.discover import discover_routers
-from probes.run import model_name_of, prepare_model, routed_batches
+from probes.run import prepare_model, probe_inputs, routed_batches
 from tracemix.errors import DataError
 
 ALPHA = 0.5  # Jeffreys prior on each domain's expert distribution
@@ -136,22 +136,13 @@ def audit(model, data, output, *, tokenizer=None, seq_len: int = 256, batch_size
     """Audit the domain tags of `data` by `model`'s routing; writes audit.parquet, report.md and plots to
     `output` (and, with `export`, suspicious_ids.parquet and relabel.jsonl). Returns the summary."""
     from probes.audit_report import write_audit
-    from tracemix.artifacts import input_ref
 
     if min(seq_len, batch_size, max_tokens_per_document) <= 0 or (max_documents_per_domain or 1) <= 0:
         raise DataError("--seq-len, --batch-size, --max-tokens-per-document and --max-documents-per-domain "
                         "must be positive.")
     if alpha <= 0:
         raise DataError(f"--alpha must be positive (got {alpha}); 0.5 is the Jeffreys prior.")
-    docs = read_documents(data)
-    if domains:
-        unknown = [d for d in domains if d not in docs]
-        if unknown:
-            raise DataError(f"domain(s) {unknown} not in '{data}'; it has {list(docs)}.")
-        docs = {d: docs[d] for d in docs if d in domains}
-    model_name = model_name_of(model)
-    folders = data if isinstance(data, list) else [data]
-    parents = [input_ref(model_name, "checkpoint", "model"), *(input_ref(d, ("tagged", "mixture")) for d in folders)]
+    docs, model_name, parents = probe_inputs(model, data, domains=domains)
     model, tok, pad_id = prepare_model(model, tokenizer, device, device_map)
     capped = {d: (itertools.islice(stream, max_documents_per_domain) if max_documents_per_domain else stream)
               for d, stream in docs.items()}
@@ -159,7 +150,8 @@ def audit(model, data, output, *, tokenizer=None, seq_len: int = 256, batch_size
                            per_document=max_tokens_per_document)
     routing = document_routing(model, batches, list(docs), progress=progress)
     scores = score_documents(routing, alpha)
-    config = {"model": model_name, "data": [str(d) for d in folders], "seq_len": seq_len,
+    config = {"model": model_name, "data": [str(d) for d in (data if isinstance(data, list) else [data])],
+              "seq_len": seq_len,
               "batch_size": batch_size, "max_tokens_per_document": max_tokens_per_document,
               "max_documents_per_domain": max_documents_per_domain, "alpha": alpha, "domains": list(docs),
               "family": getattr(model.config, "model_type", None), "score": "per-token routing LLR, best other "

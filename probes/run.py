@@ -73,6 +73,21 @@ def prepare_model(model, tokenizer=None, device: str | None = None, device_map: 
     return model, tok, pad_id
 
 
+def probe_inputs(model, data, shard: tuple[int, int] = (0, 1), domains: list[str] | None = None):
+    """(documents by domain, model name, manifest parents), all before a checkpoint is loaded: bad data,
+    an unknown domain or an unfinished training run fail in seconds."""
+    docs = read_documents(data, shard)  # cheap: only the domain column is read
+    if domains:
+        unknown = [d for d in domains if d not in docs]
+        if unknown:
+            raise DataError(f"domain(s) {unknown} not in '{data}'; it has {list(docs)}.")
+        docs = {d: docs[d] for d in docs if d in domains}
+    model_name = model_name_of(model)
+    parents = [input_ref(model_name, "checkpoint", "model"),
+               *(input_ref(d, ("tagged", "mixture")) for d in (data if isinstance(data, list) else [data]))]
+    return docs, model_name, parents
+
+
 def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int = 100_000,
               batch_size: int = 8, seq_len: int = 512, device: str | None = None,
               device_map: str | None = None, sample_tokens: int = 2048, domains: list[str] | None = None,
@@ -88,16 +103,7 @@ def run_probe(model, data, output, *, tokenizer=None, max_tokens_per_domain: int
         raise TracemixError("--max-tokens-per-domain, --batch-size and --seq-len must be positive.")
     if not 0 <= shard[0] < shard[1]:
         raise TracemixError(f"--shard {shard[0]}/{shard[1]}: give I/N with 0 <= I < N, e.g. --shard 0/4.")
-    docs = read_documents(data, shard)  # cheap: bad data fails before a checkpoint is loaded
-    if domains:
-        unknown = [d for d in domains if d not in docs]
-        if unknown:
-            raise DataError(f"domain(s) {unknown} not in '{data}'; it has {list(docs)}.")
-        docs = {d: docs[d] for d in docs if d in domains}
-    model_name = model_name_of(model)
-    # the checkpoint and the data as manifest parents; an unfinished training run is refused before loading
-    parents = [input_ref(model_name, "checkpoint", "model"),
-               *(input_ref(d, ("tagged", "mixture")) for d in (data if isinstance(data, list) else [data]))]
+    docs, model_name, parents = probe_inputs(model, data, shard, domains)
     model, tok, pad_id = prepare_model(model, tokenizer, device, device_map)
     batches = iter_batches(docs, tok, max_tokens_per_domain, batch_size, seq_len, pad_id)
     counts, sites = probe_counts(model, batches, list(docs), total_tokens=max_tokens_per_domain * len(docs),
