@@ -27,7 +27,8 @@ test: install
 		|| echo "warning: the Slurm cluster did not start; the slurm tests will say why"; fi
 	$(OFFLINE) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests
 
-# The demo ablation: generate the embedded corpus, tag it, then mix -> train -> eval -> probe per variant.
+# The demo ablation: generate the embedded corpus, tag it, then carve the held-out set and train the shared
+# tokenizer once, and mix -> train -> eval -> perplexity -> probe per variant and seed (runs/demo/report.md).
 demo: install
 	$(OFFLINE) $(BIN)/tracemix demo-data --output data/demo
 	$(OFFLINE) $(BIN)/tracemix tag --input data/demo --output data/tagged/demo
