@@ -2,7 +2,6 @@
 nothing, and a killed job is resubmitted by the next launch."""
 
 import subprocess
-import time
 
 import pytest
 
@@ -10,7 +9,7 @@ from ablate.engines import Context, sbatch_script
 from ablate.graph import build_graph, status
 from ablate.sweep import load_sweep
 from tests.ablate.tiny_sweep import final_losses, stage_results, tagged_corpus, write_sweep
-from tests.cluster.fixtures import local_ray, slurm_cluster, wait_for_slurm_jobs  # noqa: F401 (fixtures)
+from tests.cluster.fixtures import local_ray, slurm_cluster, slurm_states, wait_until  # noqa: F401 (fixtures)
 from tracemix.cli import main
 
 
@@ -36,9 +35,13 @@ def test_sbatch_script_carries_the_stage_resources(local_run, tmp_path):
     assert script.index("module load cuda") < script.index(f"--partition gpu --run-stage {node.id}")
 
 
-def _slurm_jobs(prefix: str) -> dict[str, str]:
-    rows = subprocess.run(["squeue", "-h", "-o", "%i %j %T"], capture_output=True, text=True).stdout.splitlines()
-    return {job: state for job, name, state in (r.split() for r in rows) if name.startswith(prefix)}
+def _jobs(out, stage: str = "*") -> dict[str, str]:
+    """Slurm job of each stage of this run that holds a lease (stage id -> job id)."""
+    from ablate import lease as leases
+
+    held = {p: leases.read(p) for p in (out / "cache").glob(f"{stage}/*.lease")}
+    return {f"{p.parent.name}/{p.stem}": str(lease.holder["slurm_job"]) for p, lease in held.items()
+            if lease is not None and lease.holder.get("slurm_job")}
 
 
 @pytest.mark.slurm
@@ -51,12 +54,12 @@ def test_sweep_on_slurm_matches_local_survives_a_killed_job_and_relaunches_nothi
     assert "submitted 5 Slurm job(s)" in capsys.readouterr().out  # frame, 2 mixes, 2 trainings
 
     # Kill one mixing job while it runs: the training waiting on it is cancelled with it.
-    deadline = time.monotonic() + 120
-    while not (running := [j for j, s in _slurm_jobs("tracemix-eng-mix").items() if s == "RUNNING"]):
-        assert time.monotonic() < deadline, "no mixing job started"
-        time.sleep(0.2)
-    subprocess.run(["scancel", running[0]], check=True)
-    wait_for_slurm_jobs("tracemix-eng-")
+    jobs = _jobs(out)
+    assert len(jobs) == 5
+    mixing = list(_jobs(out, "mix").values())
+    wait_until(lambda: "RUNNING" in slurm_states(mixing).values(), "no mixing job started", timeout=900)
+    subprocess.run(["scancel", next(j for j, s in slurm_states(mixing).items() if s == "RUNNING")], check=True)
+    wait_until(lambda: not slurm_states(jobs.values()), "the sweep's jobs did not end", timeout=900)
     graph = build_graph(load_sweep(sweep), out)
     states = {n.id: status(n) for n in graph.values()}
     failed = [i for i, (s, _) in states.items() if s == "failed"]

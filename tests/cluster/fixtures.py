@@ -34,16 +34,21 @@ def slurm_cluster() -> str:
     return "cpu"
 
 
-def wait_for_slurm_jobs(name_prefix: str, timeout: float = 300) -> None:
-    """Block until Slurm lists no job whose name starts with `name_prefix`."""
+def slurm_states(jobs) -> dict[str, str]:
+    """State of each of `jobs` that Slurm still lists (ids, not names: other runs may share the cluster)."""
+    rows = subprocess.run(["squeue", "-h", "-o", "%i %T"], capture_output=True, text=True).stdout.split("\n")
+    wanted = {str(j) for j in jobs}
+    return {job: state for job, state in (r.split() for r in rows if r.strip()) if job in wanted}
+
+
+def wait_until(done, what: str, timeout: float = 900) -> None:
+    """Poll `done()` until it is true; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        names = subprocess.run(["squeue", "-h", "-o", "%j"], capture_output=True, text=True).stdout.split()
-        if not any(n.startswith(name_prefix) for n in names):
-            return
-        time.sleep(1)
-    raise TimeoutError(f"Slurm jobs {name_prefix}* still queued after {timeout}s:\n"
-                       + subprocess.run(["squeue"], capture_output=True, text=True).stdout)
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} after {timeout}s:\n"
+                               + subprocess.run(["squeue"], capture_output=True, text=True).stdout)
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

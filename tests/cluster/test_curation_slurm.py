@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 import yaml
 
-from tests.cluster.fixtures import slurm_cluster, wait_for_slurm_jobs  # noqa: F401 (fixture)
+from tests.cluster.fixtures import slurm_cluster, wait_until  # noqa: F401 (fixture)
 from tracemix.cli import main
 
 pytestmark = pytest.mark.slurm
@@ -27,7 +27,8 @@ def test_tag_and_mix_on_slurm_match_local(slurm_cluster, tmp_path):  # noqa: F81
     for where, flags in (("local", []), ("slurm", ["--executor", "slurm", "--partition", slurm_cluster])):
         assert main(["tag", "--input", str(tmp_path / "raw"), "--output", str(tmp_path / f"tag_{where}"),
                      "--tasks", "2", "--workers", "2", *flags]) == 0
-    wait_for_slurm_jobs("tracemix-tag")
+    completions = tmp_path / "tag_slurm" / "logs" / "completions"
+    wait_until(lambda: completions.is_dir() and len(list(completions.iterdir())) == 2, "tagging jobs not done")
     assert main(["stats", str(tmp_path / "tag_slurm")]) == 0  # checks every task finished, writes the manifest
     local, slurm = _rows(tmp_path / "tag_local"), _rows(tmp_path / "tag_slurm")
     assert len(local) == 150 and local.equals(slurm)
@@ -41,7 +42,7 @@ def test_tag_and_mix_on_slurm_match_local(slurm_cluster, tmp_path):  # noqa: F81
     for where, flags in (("local", []), ("slurm", ["--executor", "slurm", "--partition", slurm_cluster])):
         assert main(["mix", str(tmp_path / "recipe.yaml"), "--output", str(tmp_path / f"mix_{where}"),
                      "--tasks", "2", *flags]) == 0
-    wait_for_slurm_jobs("mix-")
+    wait_until((tmp_path / "mix_slurm" / "manifest.json").is_file, "mixing jobs not done")
     manifests = [json.loads((tmp_path / f"mix_{w}" / "manifest.json").read_text()) for w in ("local", "slurm")]
     for key in ("budget", "entries", "domains", "fingerprint"):
         assert manifests[0][key] == manifests[1][key], key
