@@ -10,6 +10,7 @@ import pytest
 
 from eval import sandbox
 from eval.sandbox import SandboxUnavailable, check_program, isolation_problem, run_python
+from tracemix.errors import TracemixError
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -231,7 +232,7 @@ def test_cli_unsafe_exec_is_the_explicit_way_around_a_refusal(no_bwrap, tmp_path
     argv = ["--model", "m", "--tasks", str(tmp_path / "t.yaml"), "--backend", "openai", "--no-cache",
             "--output", str(tmp_path / "run")]
     with FakeOpenAIServer(lambda prompt, body: "```python\ndef add(a, b):\n    return a + b\n```") as server:
-        with pytest.raises(SandboxUnavailable, match="--unsafe-exec"):
+        with pytest.raises(TracemixError, match="refusing to run generated code.*--unsafe-exec"):
             main([*argv, "--base-url", server.base_url])
         assert main([*argv, "--base-url", server.base_url, "--unsafe-exec"]) == 0
     (sample,) = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
