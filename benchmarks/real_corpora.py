@@ -18,6 +18,9 @@ Sources and their clear-cut labels:
   are left out, so none is math_text or code_text.
 - general / quotes-dialogue: Debian fortunes (quotes, jokes, dialogue), consecutive cookies of one file
   grouped into a page; files about computing, science or ASCII art are left out.
+- math_text / worked-solution: the worked solutions that lm-eval ships as few-shot examples (GSM8K
+  chain-of-thought, Minerva MATH, BIG-Bench Hard multi-step arithmetic and object counting), each question
+  with its solution; these are short, so the minimum size is 150 bytes here.
 - code_text / notebook: nbsphinx's documentation notebooks, flattened to Markdown with ```python fences
   around code cells; kept when they hold a code cell of 2+ lines and 3+ lines of prose.
 - pure_code / cpp-header (/usr/include/c++), cmake (CMake modules), tcl (Tk library), sql (PostgreSQL
@@ -40,9 +43,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 DEFAULT_CACHE = Path.home() / ".cache" / "tracemix" / "real-corpora"
-SDISTS = ("gensim", "nbsphinx")
+SDISTS = ("gensim", "nbsphinx", "lm-eval")
 DEBS = ("r-cran-janeaustenr", "fortunes")
-_WANTED = ("lee_background.cor", "enwiki-latest-pages-articles1", "doc/", "Rdata.rd", "games/fortunes/")
+_WANTED = ("lee_background.cor", "enwiki-latest-pages-articles1", "doc/", "Rdata.rd", "games/fortunes/",
+           "tasks/gsm8k/gsm8k-cot.yaml", "tasks/minerva_math/utils.py", "cot_fewshot/multistep_arithmetic_two.yaml",
+           "cot_fewshot/object_counting.yaml")
 MIN_BYTES, MAX_BYTES = 300, 64_000
 
 
@@ -182,6 +187,29 @@ def fortunes(cache: Path, page_bytes: int = 900) -> Iterator[tuple[str, str]]:
                 page = []
 
 
+# --- math_text --------------------------------------------------------------------------------------------
+
+def worked_solutions(cache: Path) -> Iterator[tuple[str, str]]:
+    import ast
+
+    import yaml
+
+    for path in sorted((cache / "sdist").rglob("*.yaml")):
+        samples = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("fewshot_config", {}).get("samples", [])
+        for i, s in enumerate(samples):
+            question, solution = s.get("question") or s.get("input"), s.get("target")
+            if question and solution:
+                text = f"Question: {question}\nAnswer: {solution}\n"
+                if 150 <= len(text.encode()) <= MAX_BYTES:
+                    yield f"lm-eval:{path.name}:{i}", text
+    for path in sorted((cache / "sdist").rglob("minerva_math/utils.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name == "list_fewshot_samples":
+                returned = next(n.value for n in ast.walk(node) if isinstance(n, ast.Return))
+                for i, s in enumerate(ast.literal_eval(returned)):
+                    yield f"lm-eval:minerva_math:{i}", f"Problem:\n{s['problem']}\n\nSolution:\n{s['solution']}\n"
+
+
 # --- code_text --------------------------------------------------------------------------------------------
 
 def flatten_notebook(nb: dict) -> str:
@@ -259,6 +287,7 @@ def package_sources(cache: Path | None) -> dict[str, dict]:
         out["general"] = {"fiction-austen": lambda: austen_passages(cache), "news-lee": lambda: lee_news(cache),
                           "encyclopedia": lambda: encyclopedia(cache), "quotes-dialogue": lambda: fortunes(cache)}
         out["code_text"] = {"notebook": lambda: notebooks(cache)}
+        out["math_text"] = {"worked-solution": lambda: worked_solutions(cache)}
     return out
 
 

@@ -25,7 +25,9 @@ Features (`domain_features(text)`, all floats; "share" = fraction of non-empty l
 | `math_words`       | math vocabulary per 100 words (theorem, proof, solve, integer, derivative, how many ...) |
 | `code_words`       | programming vocabulary per 100 words (function, install, variable, API, pip ...)       |
 | `word_problem`     | 1.0 if the text asks for a quantity ("how many", "what is the total", "solve for" ...) |
-|                    | and holds 3+ numbers: a word problem needs neither LaTeX nor equations                 |
+|                    | in a sentence ending in "?" and holds 3+ numbers: it needs neither LaTeX nor equations |
+| `number_density`   | numbers per 100 words; math vocabulary weighs only with LaTeX, arithmetic, equations,  |
+|                    | a word problem or dense numbers beside it ("answer", "total" are everyday prose too)   |
 
 Scoring (`_scores`): features are saturated to [0, 1] (for example `latex = min(1, latex_density / 3)`)
 and each domain gets a hand-set linear score; `predict` returns their softmax, so the four probabilities
@@ -330,6 +332,7 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
         "math_words": 100.0 * math_n / words,
         "code_words": 100.0 * code_n / words,
         "word_problem": _word_problem(text, padded, lower),
+        "number_density": 100.0 * len(_NUMBER.findall(text)) / words,
     }
 
 
@@ -348,7 +351,9 @@ def _scores(f: dict[str, float]) -> dict[str, float]:
     equations = _clip(f["equation_share"] * 5.0)
     # math vocabulary ("answer", "total", "thus") is everyday prose too: it counts with symbols, LaTeX,
     # equations or a word problem beside it
-    mathw = _clip((f["math_words"] - 0.5) / 3.0) * _clip(0.4 + latex + symbols + equations + f["word_problem"])
+    numbers = _clip((f["number_density"] - 4.0) / 8.0)  # quantities, beyond the dates and counts of prose
+    mathw = _clip((f["math_words"] - 0.5) / 3.0) * _clip(0.4 + latex + symbols + equations + f["word_problem"]
+                                                          + numbers)
     codew = _clip(f["code_words"] / 5.0)
     parses, shebang = f["parses_python"], f["shebang"]
     pure = 5.0 * code + 2.0 * parses + 2.0 * shebang - 5.0 * prose - 4.0 * blocks - 0.5
