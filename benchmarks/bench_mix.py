@@ -36,6 +36,8 @@ VOCAB = np.array(["the", "of", "a", "to", "in", "is", "step", "proof", "def", "r
 
 def make_corpus(folder: Path, docs: int, words: int, seed: int = 0, files: int = 4) -> Path:
     """Tagged shards with the contract columns; row groups of 1000 as datatrove's ParquetWriter writes."""
+    from tracemix.artifacts import write_manifest
+
     rng = np.random.default_rng(seed)
     lengths = rng.integers(words // 2, words * 3 // 2, size=docs)
     flat = VOCAB[rng.integers(0, len(VOCAB), size=int(lengths.sum()))]
@@ -55,7 +57,7 @@ def make_corpus(folder: Path, docs: int, words: int, seed: int = 0, files: int =
             "tagger": ["bench-v1"] * len(t),
         })
         pq.write_table(table, folder / f"{f:05d}.parquet", row_group_size=1000)
-    (folder / "manifest.json").write_text(json.dumps({"kind": "tagged", "tokenizer": "bench-words"}))
+    write_manifest(folder, "tagged", {"docs": docs, "files": files}, extra={"tokenizer": "bench-words"})
     return folder
 
 

@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write weights.json: achieved {domain: weight} (RegMix / olmix form)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe key before validation, e.g. --set density.math_text.share=0.25")
-    p.add_argument("--overwrite", action="store_true", help="replace a mixture built from another recipe")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a mixture built from another recipe (the new one is built beside it and swapped "
+                   "in when complete)")
     add_executor_args(p, tasks_help="datatrove tasks (default 1; never changes the output)")
     return p
 
