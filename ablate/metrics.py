@@ -6,8 +6,8 @@
 - `jsd/layer<L>`: mean Jensen-Shannon divergence (bits) between the domains' expert loads, over domain pairs,
   with a bootstrap interval over the probed documents when the probe kept every token's experts
   (`tokens.npz`). One routing number per layer keeps the family of comparisons small; the generalised JSD
-  and the other routing metrics of each run stay in its probe's `metrics.json` (`routing_statistic`
-  bootstraps the generalised JSD too).
+  gets its bootstrap interval too, kept with the run, and every other routing metric stays in the probe's
+  `metrics.json`.
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ def perplexity_metrics(folder: str | Path) -> dict[str, float]:
 
 
 def eval_items(folder: str | Path) -> dict[str, dict[str, bool]]:
-    """{task: {item id: correct}} of an eval run."""
+    """{task: {item id: correct}} of an eval run (its verified samples)."""
+    from eval.report import load_run
+
     items: dict[str, dict[str, bool]] = {}
-    with open(Path(folder) / "samples.jsonl", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                items.setdefault(row["task"], {})[str(row["id"])] = bool(row["correct"])
+    for row in load_run(folder, with_samples=True)[1]:
+        items.setdefault(row["task"], {})[str(row["id"])] = bool(row["correct"])
     return items
 
 
@@ -91,18 +90,20 @@ def routing_statistic(totals: list[np.ndarray], weights: np.ndarray | None = Non
 
 
 def routing_metrics(folder: str | Path, n_boot: int = N_BOOT, seed: int = 0) -> tuple[dict[str, float],
-                                                                                       dict[str, list[float]]]:
-    """({"jsd/layer<L>": value}, {"jsd/layer<L>": [ci_low, ci_high]}) of one probe run."""
+                                                                                       dict[str, dict]]:
+    """({"jsd/layer<L>": value}, {"jsd/layer<L>", "gjsd/layer<L>": {value, ci_low, ci_high}}) of a probe run:
+    the values enter the comparisons, the intervals (bootstrap over documents) describe this run alone."""
     run = routing_documents(folder)
     if run is None:
-        metrics = json.loads((Path(folder) / "metrics.json").read_text())
-        return {f"jsd/layer{x['layer']}": x["mean_jsd"] for x in metrics["per_layer"]}, {}
+        from probes import load_result
+
+        return {f"jsd/layer{x['layer']}": x["mean_jsd"] for x in load_result(folder)["per_layer"]}, {}
     groups = [run["docs"][d] for d in run["domains"]]
     weights = np.array([g.sum() for g in groups], dtype=np.float64)  # token shares, as the probe weighs domains
     est, low, high = bootstrap_documents(groups, lambda t: routing_statistic(t, weights), n_boot, seed=seed)
-    n_layers = len(run["layers"])
-    est, low, high = est[:n_layers], low[:n_layers], high[:n_layers]  # mean JSD; gJSD stays in metrics.json
-    names = [f"jsd/layer{x}" for x in run["layers"]]
-    values = {n: round(float(v), 6) for n, v in zip(names, est, strict=True)}
-    intervals = {n: [round(float(lo), 6), round(float(hi), 6)] for n, lo, hi in zip(names, low, high, strict=True)}
+    names = [f"jsd/layer{x}" for x in run["layers"]] + [f"gjsd/layer{x}" for x in run["layers"]]
+    intervals = {n: {"value": round(float(v), 6), "ci_low": round(float(lo), 6), "ci_high": round(float(hi), 6)}
+                 for n, v, lo, hi in zip(names, est, low, high, strict=True)}
+    # only the mean JSD is compared across variants; the generalised JSD keeps its value and interval here
+    values = {n: x["value"] for n, x in intervals.items() if n.startswith("jsd/")}
     return values, intervals

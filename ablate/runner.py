@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ablate import stages as st
 from ablate.frame import build_frame, tokenizer_folder
 from ablate.sweep import Sweep, load_sweep
+from tracemix.artifacts import begin, write_manifest
 from tracemix.atomic import write_json
 from tracemix.provenance import file_hash, provenance
 
@@ -43,7 +44,10 @@ def _variant_plan(sweep: Sweep, variant: dict[str, Any], cache: Path) -> tuple[P
     """(stages shared by the variant's runs: frame, mix; stages of each training seed: train, eval, ...)."""
     frame, frame_in, frame_run, spec = _frame_stage(sweep, cache)
     heldout = frame.dir / "heldout.parquet"
-    recipe_overrides = {**variant["overrides"], "exclude": [str(heldout)]}  # no mixture holds a held-out doc
+    from curation.mixing import load_recipe
+
+    own = load_recipe(sweep.recipe, overrides=variant["overrides"]).exclude
+    recipe_overrides = {**variant["overrides"], "exclude": [*own, str(heldout)]}  # no mixture holds a held-out doc
     mix_in = {"recipe": st.config_hash_of_file(sweep.recipe), "overrides": variant["overrides"],
               "sources": {s: st.folder_fingerprint(s) for s in sweep.recipe_sources()}, "frame": frame.key}
     mix = st.stage(cache, "mix", mix_in)
@@ -107,7 +111,7 @@ def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | 
         sweep_path, sweep = Path(sweep), load_sweep(sweep)
     console = console or Console()
     sweep.check()
-    out = Path(output)
+    out = begin(output, "sweep")  # readers refuse the sweep folder until its manifest is written again
     cache = out / "cache"
     variants = sweep.variants()
     plans = [(v, *_variant_plan(sweep, v, cache)) for v in variants]
@@ -151,4 +155,6 @@ def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | 
     }
     summary["plots"] = write_report(summary, out)
     write_json(out / "summary.json", summary)
+    write_manifest(out, "sweep", sweep.model_dump(mode="json"), st.sweep_parents(list(unique.values())),
+                   extra={"name": sweep.name, "n_variants": len(records)}, skip=("cache",))
     return summary

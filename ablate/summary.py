@@ -6,7 +6,8 @@ Contract (the report and plots read it; other tools may too):
   Parquet file with the held-out documents: `id`, `domain`, `text`), `heldout_hash`, `heldout_documents`;
 - `variants[i]`: `name`, `label`, `seeds`, `metrics` {"bpb/<domain>", "bpb/all", "accuracy/<task>",
   "accuracy/all", "jsd/layer<L>": {"mean", "ci_low", "ci_high", "n"}} (n = seeds), and
-  `runs` (one per seed: its metrics, bootstrap intervals of the routing metrics, stage records);
+  `runs` (one per seed: its metrics; `intervals`: {"jsd/layer<L>", "gjsd/layer<L>": {"value", "ci_low",
+  "ci_high"}}, bootstrap over the run's probed documents; its stage records);
 - `comparisons`: [{"metric", "a" (the baseline, the first variant), "b", "effect" (b minus a), "ci_low",
   "ci_high", "p_value", "p_adjusted", "significant", "test", "n"}], corrected over all of them.
 """
@@ -21,7 +22,7 @@ from ablate.stats import compare, correct, mean_ci, paired_accuracy
 from tracemix.domains import DOMAINS
 
 
-def run_metrics(stages: dict[str, Any]) -> tuple[dict[str, float], dict[str, list[float]], dict[str, dict]]:
+def run_metrics(stages: dict[str, Any]) -> tuple[dict[str, float], dict[str, dict], dict[str, dict]]:
     """(metric values, bootstrap intervals, accuracy items by metric) of one training run's stage records."""
     values: dict[str, float] = {}
     intervals: dict[str, list[float]] = {}

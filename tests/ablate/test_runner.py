@@ -126,8 +126,10 @@ def test_summary_contract_intervals_and_routing_bootstrap(sweeps):
     probe = json.loads((Path(run["stages"]["probe"]["result"]["path"]) / "metrics.json").read_text())
     for layer in probe["per_layer"]:  # the document bootstrap starts from the probe's own estimate
         assert run["metrics"][f"jsd/layer{layer['layer']}"] == pytest.approx(layer["mean_jsd"], abs=1e-5)
-        low, high = run["intervals"][f"jsd/layer{layer['layer']}"]
-        assert low < high
+        boot = run["intervals"][f"jsd/layer{layer['layer']}"]
+        assert boot["ci_low"] < boot["ci_high"] and boot["value"] == run["metrics"][f"jsd/layer{layer['layer']}"]
+        assert run["intervals"][f"gjsd/layer{layer['layer']}"]["value"] == pytest.approx(layer["generalised_jsd"],
+                                                                                          abs=1e-5)
     report = (root / "aa.md").read_text()
     assert "## Frame" in report and "No detectable effect on held-out bits per byte (general)" in report
     if all(r["metrics"]["accuracy/all"] == 0 for v in summary["variants"] for r in v["runs"]):
