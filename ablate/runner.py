@@ -18,7 +18,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ablate import stages as st
 from ablate.frame import build_frame, tokenizer_folder
 from ablate.sweep import Sweep, load_sweep
-from tracemix.artifacts import begin, write_manifest
 from tracemix.atomic import write_json
 from tracemix.provenance import file_hash, provenance
 
@@ -111,7 +110,7 @@ def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | 
         sweep_path, sweep = Path(sweep), load_sweep(sweep)
     console = console or Console()
     sweep.check()
-    out = begin(output, "sweep")  # readers refuse the sweep folder until its manifest is written again
+    out = Path(output)
     cache = out / "cache"
     variants = sweep.variants()
     plans = [(v, *_variant_plan(sweep, v, cache)) for v in variants]
@@ -155,6 +154,4 @@ def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | 
     }
     summary["plots"] = write_report(summary, out)
     write_json(out / "summary.json", summary)
-    write_manifest(out, "sweep", sweep.model_dump(mode="json"), st.sweep_parents(list(unique.values())),
-                   extra={"name": sweep.name, "n_variants": len(records)}, skip=("cache",))
     return summary
