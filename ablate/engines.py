@@ -26,6 +26,7 @@ from ablate import lease as leases
 from ablate.graph import Node, execute, python_command, stage_command, status
 from ablate.resources import StageResources
 from ablate.sweep import Sweep
+from tracemix.atomic import write_json
 from tracemix.errors import RecipeError
 from tracemix.executors import parse_mem_gb
 
@@ -224,6 +225,10 @@ class RayEngine:
             except Exception as err:  # the stage failed, or an input did and Ray never started it
                 out.failed[node_id] = str(err).strip().splitlines()[-1]
                 log(f"  {node_id:<28} failed ({out.failed[node_id]})")
+                node = next(n for n in nodes if n.id == node_id)
+                if not node.failed_path.is_file():  # killed before it could say why
+                    write_json(node.failed_path, {"stage": node_id, "error": out.failed[node_id],
+                                                  "log": str(node.log_path), "time": time.time()})
             finally:
                 claimed[node_id].release()  # a no-op when the task released (or a takeover replaced) it
         return out

@@ -126,7 +126,9 @@ def python_command(command: list[str]) -> list[str]:
 def _torchrun_train(node: Node, gpus: int) -> dict[str, Any]:
     """A training stage across `gpus` processes: `tracemix train` under torchrun, inside this job."""
     config, data, out, max_steps, seed, overrides = node.run.args
-    cmd = ["torchrun", "--standalone", f"--nproc-per-node={gpus}", "-m", "tracemix", "train", str(config),
+    # torchrun as this interpreter's module: the job's PATH need not hold the installation's bin/
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={gpus}",
+           "-m", "tracemix", "train", str(config),
            "--data", str(data), "--output", str(out), "--seed", str(seed)]
     cmd += ["--max-steps", str(max_steps)] if max_steps else []
     for key, value in (overrides or {}).items():

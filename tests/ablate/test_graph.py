@@ -76,3 +76,19 @@ def test_plan_by_hand_subsets_leases_and_failures(sweep_file, tmp_path, capsys, 
     printed = capsys.readouterr().out
     assert "tiny: 5 stages, 2 cached, 3 to run on local" in printed  # frame by hand, one mix via --only
     assert (out / "report.md").is_file() and len(final_losses(out)) == 2
+
+
+def test_a_training_stage_with_several_gpus_runs_under_torchrun(tmp_path, capsys):
+    """`gpus: 2` launches `tracemix train` under torchrun inside the stage (gloo DDP on a machine without GPUs)."""
+    root = tmp_path / "sweep"
+    sweep_file = write_sweep(root, tagged_corpus(tmp_path), resources={"default": {"cpus": 1},
+                                                                        "train": {"gpus": 2}})
+    out = tmp_path / "run"
+    assert main(["ablate", str(sweep_file), "--output", str(out), "--only", "math_text=0.0/train"]) == 0
+    train = next(n for n in build_graph(load_sweep(sweep_file), out).values() if n.stage.name == "train"
+                 and n.variants == ["math_text=0.0"])
+    assert status(train)[0] == "cached"
+    manifest = __import__("json").loads((train.stage.dir / "manifest.json").read_text())
+    assert manifest["global_step"] == 2 and train.stage.result()["result"]["final_loss"] == manifest["final_loss"]
+    assert "-m torch.distributed.run --standalone --nproc-per-node=2 -m tracemix train" in capsys.readouterr().out
+    assert manifest["tokens_seen"] == 2 * 2 * 4 * 32  # two processes x 2 steps x batch 4 x 32 tokens
