@@ -1,6 +1,8 @@
-"""Where an artifact came from: resolved config, its hash, parents, versions, git commit, time.
+"""Where an artifact came from: resolved config, its hash, versions, git commit, time.
 
-Every tracemix artifact (tagged data, mixture, checkpoint, eval and probe results) carries one of these.
+Every tracemix artifact (tagged data, mixture, checkpoint, eval and probe runs, sweep) carries this block at
+the top level of its manifest, written through `tracemix.artifacts.write_manifest`, which also lists the
+files and links the parents. Reports that are not artifacts (benchmarks, comparisons) embed it directly.
 """
 
 from __future__ import annotations
