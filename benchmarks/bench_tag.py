@@ -1,9 +1,11 @@
 """Tagging throughput and memory, in one run and ONE datatrove task, against datatrove baselines.
 
-    python benchmarks/bench_tag.py [--mb 100] [--workdir DIR] [--modes copy,heuristic,fasttext,dt_fasttext]
+    python benchmarks/bench_tag.py [--mb 100] [--corpora demo,real] [--workdir DIR] [--modes copy,heuristic,...]
 
-Builds >= MB of JSONL from the demo generator (documents replicated with fresh ids), then times, each in a
-fresh child process (so peak RSS is the pipeline's own):
+For each corpus, builds >= MB of JSONL (documents replicated with fresh ids): `demo`, the generator's short
+documents (about 450 bytes: the fixed cost per document dominates), and `real`, the real sample of
+`real_sample.py` (a few kB each, as web documents are). Then times, each in a fresh child process (so peak
+RSS is the pipeline's own):
   copy         datatrove JsonlReader -> ParquetWriter (the I/O floor)
   heuristic    `tracemix tag` with the default classifier (domain + scaffold score)
   fasttext     `tracemix tag --classifier fasttext:MODEL` (model trained here on demo labels)
@@ -30,13 +32,26 @@ RESULTS = ROOT / "benchmarks" / "results" / "bench_tag.json"
 MODES = ("copy", "heuristic", "fasttext", "dt_fasttext")
 
 
-def build_corpus(path: Path, mb: float, seed: int = 0, n_unique: int = 4000) -> dict:
-    """Demo documents, replicated with varied ids until the file holds `mb` megabytes."""
+def _real_documents() -> list[tuple[str, str, str]]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_corpora import DEFAULT_CACHE, fetch
+    from real_sample import build_real_sample
+
+    rows = build_real_sample(per_class=400, seed=0, cache=fetch(DEFAULT_CACHE))
+    return [(r["id"], r["text"], r["label"]) for r in rows]
+
+
+def build_corpus(path: Path, mb: float, seed: int = 0, n_unique: int = 4000, base: list | None = None) -> dict:
+    """Demo documents (or the given `(id, text, label)` ones), replicated with varied ids until the file
+    holds `mb` megabytes."""
     from tqdm import tqdm
 
     from curation.demo.data import iter_documents
 
-    base = [(d["id"], d["text"], d["label"]) for d in iter_documents(n_unique, seed)]
+    if base is None:
+        base = [(d["id"], d["text"], d["label"]) for d in iter_documents(n_unique, seed)]
+    else:
+        base = base[seed % len(base):] + base[:seed % len(base)]
     target, written, n = int(mb * 1e6), 0, 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -171,29 +186,11 @@ def profile_heuristic(n_docs: int = 1000) -> dict:
     return {"functions_cumulative": top(functions), "regex_alone": top(patterns)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="bench_tag.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--mb", type=float, default=100.0, help="input size in MB (default 100)")
-    p.add_argument("--workdir", help="where corpora and outputs go (default: a temporary folder)")
-    p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated subset of {MODES}")
-    p.add_argument("--profile", action="store_true", help="add the per-feature cost of the heuristic")
-    p.add_argument("--output", default=str(RESULTS))
-    for hidden in ("--_child", "--_input", "--_output", "--_model"):
-        p.add_argument(hidden, help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args._child:
-        print(json.dumps(_measure(args._child, args._input, args._output, args._model)))
-        return 0
-
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = sorted(set(modes) - set(MODES))
-    if unknown:
-        p.error(f"unknown modes {unknown}; choose from {MODES}")
-    tmp = tempfile.TemporaryDirectory(prefix="bench_tag_") if not args.workdir else None
-    work = Path(args.workdir or tmp.name)
-    big = build_corpus(work / "corpus_full" / "corpus.jsonl", args.mb)
-    small = build_corpus(work / "corpus_quarter" / "corpus.jsonl", args.mb / 4, seed=1)
-    model = train_model(work / "demo_fasttext.bin") if {"fasttext", "dt_fasttext"} & set(modes) else None
+def bench_corpus(kind: str, mb_target: float, work: Path, modes: list[str], model: str | None) -> dict:
+    """Every mode over one corpus, in fresh child processes; ratios against the copy, memory growth, goals."""
+    base = _real_documents() if kind == "real" else None
+    big = build_corpus(work / "corpus_full" / "corpus.jsonl", mb_target, base=base)
+    small = build_corpus(work / "corpus_quarter" / "corpus.jsonl", mb_target / 4, seed=1, base=base)
     mb = big["bytes"] / 1e6
     runs: dict[str, dict] = {}
     for mode in modes:
@@ -201,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         r |= {"mb_per_s": mb / r["seconds"], "mb_per_cpu_s": mb / r["cpu_seconds"]}
         runs[mode] = r
         print(
-            f"{mode:12s} wall {r['seconds']:7.1f} s {r['mb_per_s']:7.2f} MB/s | "
+            f"{kind:5s} {mode:12s} wall {r['seconds']:7.1f} s {r['mb_per_s']:7.2f} MB/s | "
             f"CPU {r['cpu_seconds']:7.1f} s {r['mb_per_cpu_s']:7.2f} MB/s | peak RSS {r['peak_rss_mb']:5.0f} MB",
             flush=True,
         )
@@ -223,32 +220,60 @@ def main(argv: list[str] | None = None) -> int:
     if "heuristic_vs_copy" in ratios:
         goals["heuristic >= 0.5x copy"] = ratios["heuristic_vs_copy"] >= 0.5
     if "fasttext_tag_vs_dt_fasttext_filter" in ratios:
-        goals["fasttext tag >= datatrove fastText filter"] = (
-            ratios["fasttext_tag_vs_dt_fasttext_filter"] >= 1.0
-        )
+        goals["fasttext tag >= datatrove fastText filter"] = ratios["fasttext_tag_vs_dt_fasttext_filter"] >= 1.0
     goals["flat memory (peak RSS grows < 1.5x for 4x input)"] = memory["growth"] < 1.5
+    return {"input": {"mb": mb, "documents": big["documents"], "tasks": 1}, "runs": runs, "ratios": ratios,
+            "wall_ratios": wall_ratios, "memory": memory, "goals": goals}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench_tag.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--mb", type=float, default=100.0, help="input size in MB (default 100)")
+    p.add_argument("--workdir", help="where corpora and outputs go (default: a temporary folder)")
+    p.add_argument("--corpora", default="demo,real", help="comma-separated subset of demo, real (default both)")
+    p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated subset of {MODES}")
+    p.add_argument("--profile", action="store_true", help="add the per-feature cost of the heuristic")
+    p.add_argument("--output", default=str(RESULTS))
+    for hidden in ("--_child", "--_input", "--_output", "--_model"):
+        p.add_argument(hidden, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args._child:
+        print(json.dumps(_measure(args._child, args._input, args._output, args._model)))
+        return 0
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        p.error(f"unknown modes {unknown}; choose from {MODES}")
+    tmp = tempfile.TemporaryDirectory(prefix="bench_tag_") if not args.workdir else None
+    work = Path(args.workdir or tmp.name)
+    model = train_model(work / "demo_fasttext.bin") if {"fasttext", "dt_fasttext"} & set(modes) else None
+    corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
+    if set(corpora) - {"demo", "real"}:
+        p.error(f"unknown corpora {corpora}; choose from demo, real")
+    by_corpus = {kind: bench_corpus(kind, args.mb, work / kind, modes, model) for kind in corpora}
+    first = by_corpus[corpora[0]]
     result = {
-        "input": {"mb": mb, "documents": big["documents"], "tasks": 1},
-        "runs": runs,
-        "ratios": ratios,
-        "wall_ratios": wall_ratios,
-        "memory": memory,
-        "goals": goals,
+        **first,  # the first corpus at the top level, as before; every corpus under by_corpus
+        "corpus": corpora[0],
+        "by_corpus": by_corpus,
+        "goals": {f"{kind}: {goal}": ok for kind, r in by_corpus.items() for goal, ok in r["goals"].items()},
         "cpu_count": os.cpu_count(),
         "load_avg_at_end": os.getloadavg(),
     }
     if args.profile:
         result["heuristic_profile_s_per_mb"] = profile_heuristic()
+    ratios, wall_ratios, memory, goals = (first[k] for k in ("ratios", "wall_ratios", "memory", "goals"))
     print("\nratios (CPU time):", json.dumps(ratios, indent=2))
     print("ratios (wall time):", json.dumps(wall_ratios, indent=2))
     print("memory:", json.dumps(memory))
-    print("goals:", json.dumps(goals, indent=2))
+    print("goals:", json.dumps(result["goals"], indent=2))
     if args.profile:
         print("heuristic cost (s/MB):", json.dumps(result["heuristic_profile_s_per_mb"], indent=2))
     from tracemix.atomic import write_json
     from tracemix.provenance import provenance
 
-    write_json(args.output, result | provenance({"mb": args.mb, "modes": modes}))
+    write_json(args.output, result | provenance({"mb": args.mb, "modes": modes, "corpora": corpora}))
     print(f"wrote {args.output}")
     if tmp:
         tmp.cleanup()
