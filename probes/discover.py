@@ -4,8 +4,9 @@ Routers are found the way transformers itself records `router_logits`: every `Pr
 module tree declares `_can_record_outputs`, whose "router_logits" entry names the router class (an
 `OutputRecorder`, a class, or a class-name suffix). Models without that metadata fall back to module
 structure: a module with integer `top_k` and expert-count attributes and an (experts x hidden) weight.
-Experts per router, k, the scoring function and how to read the router's choice come from the one MoE
-family table (`tracemix.moe_families`); the router must report its own choice (checked in hooks.py).
+For a family of the one MoE family table (`tracemix.moe_families`) the table says where the router lives
+in a decoder layer (tests check it agrees with the recorded metadata), how many experts it has, k, and how
+to read its choice; the router must report its own choice (checked in hooks.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tracemix.moe_families import MoEFamily, family_of, supported_text
 
 _EXPERT_COUNT_ATTRS = ("num_experts", "num_local_experts", "n_routed_experts")
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|layer|h|blocks|block)\.(\d+)(?:\.|$)")
+_IN_LAYER_RE = re.compile(r"(?:^|\.)(?:layers|layer|h|blocks|block)\.\d+\.(.+)$")  # path inside a layer
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class RouterSite:
     num_experts: int
     top_k: int
     scoring: str  # "softmax" | "sigmoid": how router logits become probabilities (soft load)
-    source: str  # "recorded" (the model's `_can_record_outputs`) | "structure"
+    source: str  # "table" (tracemix.moe_families) | "recorded" (the model's `_can_record_outputs`) | "structure"
     module: Any = field(compare=False, repr=False)  # the hooked module (DBRX: the experts the block feeds)
     read: str = "tuple"  # how the hook reads the choice: a `tracemix.moe_families.READ_MODES` entry
     logits_module: Any = field(default=None, compare=False, repr=False)  # router whose output is the logits
@@ -135,8 +137,11 @@ def discover_routers(model) -> list[RouterSite]:
     if family is not None and family.unsupported:
         raise TracemixError(f"{family.name} ({family.model_type}) routers cannot be probed: {family.unsupported}. "
                             "The probe reads each router's own choice and will not guess it from logits.")
-    matchers = _recorder_matchers(model)
     found: list[tuple[str, Any, str]] = []
+    if family is not None:  # where the table says the router lives
+        found = [(n, m, "table") for n, m in model.named_modules()
+                 if (hit := _IN_LAYER_RE.search(n)) and hit.group(1) in family.router]
+    matchers = _recorder_matchers(model) if not found else []
     if matchers:
         found = [(n, m, "recorded") for n, m in model.named_modules() if any(_matches(n, m, x) for x in matchers)]
     if not found:

@@ -2,8 +2,8 @@
 
 Per family (keyed by the text model's `model_type` in transformers): the display name, the config
 attributes holding the number of experts E and experts per token k, the sizes that make a tiny config
-(tests and demos build every family from it in a fraction of a second), and how the probe reads the
-router's own choice of experts:
+(tests and demos build every family from it in a fraction of a second), where the router lives inside a
+decoder layer (`router`, e.g. `mlp.gate`), and how the probe reads the router's own choice of experts:
 
 - `tuple`: the router module returns `(logits [T, E], top-k weights [T, k], top-k indices [T, k])`
   (Mixtral, OLMoE, Qwen-MoE, DeepSeek-V3, ... in transformers 5);
@@ -45,6 +45,7 @@ class MoEFamily:
     experts_attr: str  # dotted for nested configs (DBRX: ffn_config.moe_num_experts)
     top_k_attr: str
     read: str = "tuple"
+    router: tuple[str, ...] = ("mlp.gate",)  # module path(s) inside a decoder layer
     scoring: str | None = None  # "sigmoid" when the router scores experts independently; None: detect
     tiny: dict[str, Any] = field(default_factory=dict)
     extra_experts_attr: str | None = None  # zero-computation experts the router may also choose (LongCat)
@@ -94,25 +95,29 @@ _FAMILIES = [
     _F("deepseek_v2", "DeepSeek-V2", "n_routed_experts"),
     _F("deepseek_v3", "DeepSeek-V3", "n_routed_experts"),
     _F("deepseek_v32", "DeepSeek-V3.2", "n_routed_experts"),
-    # its first layers may route by a frozen token-id table (hash_moe): no learned choice to probe there
+    # its first layers may route by a frozen token-id table (hash_moe); the probe reports that choice too
     _F("deepseek_v4", "DeepSeek-V4", "n_routed_experts", tiny=dict(mlp_layer_types=["moe", "moe"])),
     _F("glm4_moe", "GLM4-MoE", "n_routed_experts"),
     _F("glm4_moe_lite", "GLM4-MoE-Lite", "n_routed_experts"),
     _F("glm_moe_dsa", "GLM-MoE-DSA", "n_routed_experts"),
-    _F("gpt_oss", "GPT-OSS", "num_local_experts",
+    _F("gpt_oss", "GPT-OSS", "num_local_experts", router=("mlp.router",),
        tiny=dict(sliding_window=16, layer_types=["sliding_attention", "full_attention"])),
-    _F("llama4_text", "Llama-4", "num_local_experts", read="scores", scoring="sigmoid"),
-    _F("jetmoe", "JetMoE", "num_local_experts", read="sorted", tiny=dict(kv_channels=8)),
-    _F("dbrx", "DBRX", "ffn_config.moe_num_experts", "ffn_config.moe_top_k", read="experts_input",
+    _F("llama4_text", "Llama-4", "num_local_experts", router=("feed_forward.router",), read="scores",
+       scoring="sigmoid"),
+    _F("jetmoe", "JetMoE", "num_local_experts", router=("mlp.router", "self_attention.experts.router"),
+       read="sorted", tiny=dict(kv_channels=8)),
+    _F("dbrx", "DBRX", "ffn_config.moe_num_experts", "ffn_config.moe_top_k", router=("ffn.router",),
+       read="experts_input",
        tiny=dict(attn_config=dict(kv_n_heads=2, rope_theta=10_000.0, clip_qkv=8.0),
                  ffn_config=dict(ffn_hidden_size=16), d_model=32, n_heads=4, n_layers=2, max_seq_len=128)),
-    _F("granitemoe", "Granite-MoE", "num_local_experts"),
-    _F("granitemoeshared", "Granite-MoE-Shared", "num_local_experts"),
-    _F("granitemoehybrid", "Granite-MoE-Hybrid", "num_local_experts",
+    _F("granitemoe", "Granite-MoE", "num_local_experts", router=("block_sparse_moe.router",)),
+    _F("granitemoeshared", "Granite-MoE-Shared", "num_local_experts", router=("block_sparse_moe.router",)),
+    _F("granitemoehybrid", "Granite-MoE-Hybrid", "num_local_experts", router=("block_sparse_moe.router",),
        tiny=dict(mamba_n_heads=8, mamba_d_head=8, mamba_d_state=8, mamba_n_groups=1)),
-    _F("granitemoe_swa", "Granite-MoE-SWA", "num_local_experts"),
-    _F("jamba", "Jamba", "num_experts", tiny=dict(expert_layer_period=1, expert_layer_offset=0)),
-    _F("phimoe", "PhiMoE", "num_local_experts"),
+    _F("granitemoe_swa", "Granite-MoE-SWA", "num_local_experts", router=("block_sparse_moe.router",)),
+    _F("jamba", "Jamba", "num_experts", router=("feed_forward.router",),
+       tiny=dict(expert_layer_period=1, expert_layer_offset=0)),
+    _F("phimoe", "PhiMoE", "num_local_experts", router=("mlp.router",)),
     _F("minimax", "MiniMax", "num_local_experts"),
     _F("minimax_m2", "MiniMax-M2", "num_local_experts"),
     _F("minimax_m3_vl_text", "MiniMax-M3", "num_local_experts"),
@@ -120,8 +125,8 @@ _FAMILIES = [
     _F("hunyuan_v1_moe", "Hunyuan-MoE", "num_experts", "moe_topk"),
     _F("hy_v3", "HY-V3", "num_experts"),
     _F("hy_v4", "HY-V4", "n_routed_experts"),
-    _F("afmoe", "AFMoE", "num_experts"),
-    _F("aria_text", "Aria", "moe_num_experts", "moe_topk"),
+    _F("afmoe", "AFMoE", "num_experts", router=("mlp.router",)),
+    _F("aria_text", "Aria", "moe_num_experts", "moe_topk", router=("mlp.router",)),
     _F("axk1", "A.X-K1", "n_routed_experts"),
     _F("axk2", "A.X-K2", "n_routed_experts"),
     _F("bailing_hybrid", "Bailing-Hybrid", "num_experts", "num_experts_per_token"),
@@ -131,7 +136,8 @@ _FAMILIES = [
     _F("dots3_note_text", "dots3-note", "n_routed_experts"),
     _F("exaone_moe", "EXAONE-MoE", "num_experts"),
     _F("flint", "Flint", "num_experts", tiny=dict(mlp_only_layers=[])),
-    _F("gemma4_text", "Gemma-4", "num_experts", "top_k_experts", tiny=dict(enable_moe_block=True, layer_types=["sliding_attention", "full_attention"],
+    _F("gemma4_text", "Gemma-4", "num_experts", "top_k_experts", router=("router",),
+       tiny=dict(enable_moe_block=True, layer_types=["sliding_attention", "full_attention"],
                  vocab_size_per_layer_input=512, hidden_size_per_layer_input=8)),
     _F("inkling_text", "Inkling", "n_routed_experts"),
     _F("inkling2_text", "Inkling2", "n_routed_experts"),
@@ -141,12 +147,14 @@ _FAMILIES = [
     _F("kolibri1", "Kolibri1", "num_local_experts"),
     _F("laguna", "Laguna", "num_experts"),
     _F("lara_mini", "Lara-Mini", "num_experts"),
-    _F("lfm2_moe", "LFM2-MoE", "num_experts", tiny=dict(num_dense_layers=0, layer_types=["conv", "full_attention"])),
-    _F("longcat_flash", "LongCat-Flash", "n_routed_experts", "moe_topk", extra_experts_attr="zero_expert_num",
+    _F("lfm2_moe", "LFM2-MoE", "num_experts", router=("feed_forward.gate",),
+       tiny=dict(num_dense_layers=0, layer_types=["conv", "full_attention"])),
+    _F("longcat_flash", "LongCat-Flash", "n_routed_experts", "moe_topk", router=("mlp.router",),
+       extra_experts_attr="zero_expert_num",
        tiny=dict(zero_expert_num=2)),
     _F("mellum", "Mellum", "num_local_experts"),
     _F("mimo_v2_flash", "MiMo-V2-Flash", "n_routed_experts", tiny=dict(num_key_value_heads=2)),
-    _F("nemotron_h", "Nemotron-H", "n_routed_experts"),
+    _F("nemotron_h", "Nemotron-H", "n_routed_experts", router=("mixer.gate",)),
     _F("sarvam_mla", "Sarvam-MLA", "n_routed_experts"),
     _F("sarvam_moe", "Sarvam-MoE", "n_routed_experts"),
     _F("solar_open", "Solar-Open", "n_routed_experts"),

@@ -8,13 +8,13 @@ from tracemix.errors import TracemixError
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_CONFIGS))
-def test_every_family_is_found_from_its_recorded_outputs(family):
+def test_every_family_is_found_where_the_table_says(family):
     model = tiny_model(family)
     sites = discover_routers(model)
     cfg = FAMILY_CONFIGS[family]
     n_exp = cfg.get("num_local_experts") or cfg.get("num_experts") or cfg.get("n_routed_experts")
     assert [s.layer for s in sites] == [0, 1]
-    assert all(s.source == "recorded" for s in sites)
+    assert all(s.source == "table" for s in sites)
     assert {(s.num_experts, s.top_k) for s in sites} == {(n_exp, 2)}
     assert {s.scoring for s in sites} == {"sigmoid" if family == "deepseek_v3" else "softmax"}
     assert sites[0].name.startswith("model.layers.0.mlp.")

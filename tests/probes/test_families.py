@@ -29,7 +29,15 @@ def _batch(domain: str, seed: int):
 
 @pytest.mark.parametrize("model_type", [f.model_type for f in supported()])
 def test_every_family_in_the_table_is_probed(model_type):
+    from probes.discover import _matches, _recorder_matchers
+
     model = _tiny(model_type)
+    table = discover_routers(model)
+    # the table's router paths name exactly the modules transformers records router logits from
+    matchers = _recorder_matchers(model)
+    recorded = {id(m) for n, m in model.named_modules() if any(_matches(n, m, x) for x in matchers)}
+    assert {s.source for s in table} == {"table"}
+    assert {id(s.logits_module or s.module) for s in table} == recorded
     counts, sites = probe_counts(model, [_batch("general", 0), _batch("math_text", 1)], ["general", "math_text"],
                                  sample_tokens=0, progress=False)
     family = MOE_FAMILIES[model_type]
