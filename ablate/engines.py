@@ -252,7 +252,8 @@ def plan_lines(ctx: Context, graph: dict[str, Node], nodes: list[Node]) -> list[
     for node in nodes:
         state, detail = status(node)
         counts[state] = counts.get(state, 0) + 1
-        lines.append(f"  {state:<8} {node.id:<28} {', '.join(node.variants)}" + (f"  ({detail})" if detail else ""))
+        seed = f" seed {node.seed}" if node.seed is not None else ""
+        lines.append(f"  {state:<8} {node.id:<28} {', '.join(node.variants)}{seed}" + (f"  ({detail})" if detail else ""))
         if state in ("pending", "failed"):
             lines.append(f"           run by hand: {shlex.join(ctx.command(node))}")
     lines.append("  " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))

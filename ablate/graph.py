@@ -36,6 +36,7 @@ class Node:
     run: Callable[[], dict[str, Any]]
     variants: list[str] = field(default_factory=list)
     deps: list[str] = field(default_factory=list)
+    seed: int | None = None  # the training seed of a per-seed stage (train and what reads its checkpoint)
 
     @property
     def id(self) -> str:
@@ -70,6 +71,8 @@ def build_graph(sweep: Sweep, output: str | Path) -> dict[str, Node]:
             node = graph.setdefault(f"{stage.name}/{stage.key}", Node(stage, inputs, run))
             node.variants.append(variant["name"])
             node.deps = [keys[v] for v in inputs.values() if isinstance(v, str) and v in keys and v != stage.key]
+            seeds = [graph[d].seed for d in node.deps if graph[d].seed is not None]
+            node.seed = inputs["seed"] if stage.name == "train" and "seed" in inputs else (seeds[0] if seeds else None)
     return graph
 
 
