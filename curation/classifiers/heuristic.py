@@ -26,8 +26,9 @@ Features (`domain_features(text)`, all floats; "share" = fraction of non-empty l
 | `code_words`       | programming vocabulary per 100 words (function, install, variable, API, pip ...)       |
 | `word_problem`     | 1.0 if the text asks for a quantity ("how many", "what is the total", "solve for" ...) |
 |                    | in a sentence ending in "?" and holds 3+ numbers: it needs neither LaTeX nor equations |
-| `number_density`   | numbers per 100 words; math vocabulary weighs only with LaTeX, arithmetic, equations,  |
-|                    | a word problem or dense numbers beside it ("answer", "total" are everyday prose too)   |
+| `number_density`   | numbers per 100 words (0 without math vocabulary, the one thing it qualifies): math    |
+|                    | vocabulary weighs only with LaTeX, arithmetic, equations, a word problem or dense      |
+|                    | numbers beside it ("answer", "total" are everyday prose too)                           |
 
 Scoring (`_scores`): features are saturated to [0, 1] (for example `latex = min(1, latex_density / 3)`)
 and each domain gets a hand-set linear score; `predict` returns their softmax, so the four probabilities
@@ -332,7 +333,8 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
         "math_words": 100.0 * math_n / words,
         "code_words": 100.0 * code_n / words,
         "word_problem": _word_problem(text, padded, lower),
-        "number_density": 100.0 * len(_NUMBER.findall(text)) / words,
+        # only math vocabulary reads it (`_scores`): counted where there is some, 0.0 elsewhere
+        "number_density": 100.0 * len(_NUMBER.findall(text)) / words if 100.0 * math_n / words > 0.5 else 0.0,
     }
 
 
