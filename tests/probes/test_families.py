@@ -81,3 +81,21 @@ def test_llama4_choices_are_the_non_zero_scores_even_when_logits_disagree():
 def test_a_family_whose_router_cannot_report_its_choice_says_why(model_type):
     with pytest.raises(TracemixError, match=rf"\({model_type}\) routers cannot be probed: .{{40,}}"):
         discover_routers(_tiny(model_type))
+
+
+@pytest.mark.parametrize("model_type", ["llama4_text", "jetmoe", "dbrx"])
+def test_tracemix_probe_runs_on_saved_checkpoints_of_the_families_it_used_to_refuse(
+        model_type, tmp_path, planted_data, tiny_tokenizer):
+    import json
+
+    from probes.cli import main
+
+    folder, _, _ = planted_data
+    ckpt = tmp_path / "ckpt"
+    _tiny(model_type).save_pretrained(ckpt)
+    tiny_tokenizer.save_pretrained(ckpt)
+    assert main(["--model", str(ckpt), "--data", str(folder), "--output", str(tmp_path / "p"), "--device", "cpu",
+                 "--max-tokens-per-domain", "40", "--seq-len", "16", "--no-progress"]) == 0
+    metrics = json.loads((tmp_path / "p" / "metrics.json").read_text())
+    assert metrics["family"] == model_type and metrics["n_tokens"] == {"pure_code": 40, "math_text": 40}
+    assert metrics["num_experts"] == 8 and metrics["top_k"] == 2
