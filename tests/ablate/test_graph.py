@@ -78,11 +78,10 @@ def test_plan_by_hand_subsets_leases_and_failures(sweep_file, tmp_path, capsys, 
     assert (out / "report.md").is_file() and len(final_losses(out)) == 2
 
 
-def test_a_training_stage_with_several_gpus_runs_under_torchrun(tmp_path, capsys):
+def test_a_training_stage_with_several_gpus_runs_under_torchrun(sweep_file, tmp_path, capsys):
     """`gpus: 2` launches `tracemix train` under torchrun inside the stage (gloo DDP on a machine without GPUs)."""
-    root = tmp_path / "sweep"
-    sweep_file = write_sweep(root, tagged_corpus(tmp_path), resources={"default": {"cpus": 1},
-                                                                        "train": {"gpus": 2}})
+    tagged = sweep_file.parent.parent / "tagged"
+    sweep_file = write_sweep(tmp_path / "sweep", tagged, resources={"default": {"cpus": 1}, "train": {"gpus": 2}})
     out = tmp_path / "run"
     assert main(["ablate", str(sweep_file), "--output", str(out), "--only", "math_text=0.0/train"]) == 0
     train = next(n for n in build_graph(load_sweep(sweep_file), out).values() if n.stage.name == "train"
