@@ -183,11 +183,10 @@ def _check_extra(cfg: TrainConfig, source: str) -> None:
     valid = [f.name for f in dataclasses.fields(SFTConfig)]
     for key in cfg.training.extra:
         if key in _MANAGED or key in TrainingSection.model_fields:
-            raise RecipeError(f"{source}: `training.extra.{key}` is set by tracemix; use the config key for it "
+            raise RecipeError(f"{source}: training.extra.{key}: set by tracemix; use the config key for it "
                               "instead (e.g. `training.precision`, top-level `seed`)")
         if key not in valid:
-            raise RecipeError(f"{source}: `training.extra.{key}` is not a trl.SFTConfig argument"
-                              f"{key_hint(key, valid)}")
+            raise RecipeError(f"{source}: training.extra.{key}: not a trl.SFTConfig argument{key_hint(key, valid)}")
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -213,7 +212,7 @@ def _config_class_instance(model_type: str, source: str):
 
     if model_type not in CONFIG_MAPPING:
         hint = key_hint(model_type, CONFIG_MAPPING.keys(), list_valid=False)
-        raise RecipeError(f"{source}: `model.from_config.model_type`: unknown model type `{model_type}`{hint}")
+        raise RecipeError(f"{source}: model.from_config.model_type: unknown model type `{model_type}`{hint}")
     return AutoConfig.for_model(model_type)
 
 
@@ -243,15 +242,15 @@ def check_moe(config, section: ModelSection, source: str) -> None:
         return
     if not is_moe_config(config):
         moe_types = ", ".join(sorted(MOE_FAMILIES)[:6])
-        raise RecipeError(f"{source}: `model.moe` sets {', '.join(set_keys)} but `{config.model_type}` is a dense "
+        raise RecipeError(f"{source}: model.moe: sets {', '.join(set_keys)} but `{config.model_type}` is a dense "
                           f"model type; remove `model.moe` or use a MoE type ({moe_types}, ...)")
     if moe.router_aux_loss_coef and not hasattr(config, "router_aux_loss_coef"):
-        raise RecipeError(f"{source}: `model.moe.router_aux_loss_coef`: `{config.model_type}` has no auxiliary "
+        raise RecipeError(f"{source}: model.moe.router_aux_loss_coef: `{config.model_type}` has no auxiliary "
                           "load-balancing loss (its router balances load another way); remove the key")
     if section.from_pretrained is not None and moe.num_experts is not None:
         experts_attr, _ = moe_attributes(config)
         if config_attr(config, experts_attr) != moe.num_experts:
-            raise RecipeError(f"{source}: `model.moe.num_experts` ({moe.num_experts}) differs from the pretrained "
+            raise RecipeError(f"{source}: model.moe.num_experts: {moe.num_experts} differs from the pretrained "
                               f"checkpoint's {config_attr(config, experts_attr)}; the expert weights cannot change")
 
 
@@ -265,7 +264,7 @@ def _check_sizes(config, sizes: dict[str, Any], source: str) -> None:
     for key in sizes:
         if key != "model_type" and key not in known and not hasattr(config, key):
             hint = key_hint(key, sorted(known), list_valid=False)
-            raise RecipeError(f"{source}: `model.from_config.{key}` is not a `{config.model_type}` config "
+            raise RecipeError(f"{source}: model.from_config.{key}: not a `{config.model_type}` config "
                               f"attribute{hint}")
 
 

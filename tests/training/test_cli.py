@@ -28,4 +28,4 @@ def test_check_and_errors_exit_2_without_traceback(tiny_tokenizer_dir, text_mixt
     path.write_text(yaml.safe_dump(raw))
     assert tracemix(["train", str(path), "--check"]) == 2
     err = capsys.readouterr().err
-    assert "`model.moe` sets top_k but `llama` is a dense model type" in err and "Traceback" not in err
+    assert "model.moe: sets top_k but `llama` is a dense model type" in err and "Traceback" not in err

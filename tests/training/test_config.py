@@ -44,19 +44,19 @@ def test_unknown_key_has_did_you_mean_and_names_the_file(tmp_path):
 
 def test_dense_model_type_with_moe_options_is_an_error():
     cfg = _base(model={"from_config": {"model_type": "llama"}, "moe": {"num_experts": 4, "top_k": 2}})
-    with pytest.raises(RecipeError, match=r"`model.moe` sets num_experts, top_k but `llama` is a dense model type"):
+    with pytest.raises(RecipeError, match=r"model\.moe: sets num_experts, top_k but `llama` is a dense model type"):
         load_config(cfg)
 
 
 def test_model_checks_name_the_key():
-    with pytest.raises(RecipeError, match=r"unknown model type `qwen3moe`; did you mean `qwen3_moe`"):
+    with pytest.raises(RecipeError, match=r"model\.from_config\.model_type: unknown model type `qwen3moe`; did you mean `qwen3_moe`"):
         load_config(_base(model={"from_config": {"model_type": "qwen3moe"}}))
-    with pytest.raises(RecipeError, match=r"`model.from_config.hiden_size` is not a `llama` config attribute; "
+    with pytest.raises(RecipeError, match=r"model\.from_config\.hiden_size: not a `llama` config attribute; "
                                           r"did you mean `hidden_size`"):
         load_config(_base(model={"from_config": {"model_type": "llama", "hiden_size": 32}}))
     with pytest.raises(RecipeError, match=r"top_k \(4\) cannot exceed num_experts \(2\)"):
         load_config(_base(model={"from_config": {"model_type": "olmoe"}, "moe": {"num_experts": 2, "top_k": 4}}))
-    with pytest.raises(RecipeError, match=r"`deepseek_v3` has no auxiliary load-balancing loss"):
+    with pytest.raises(RecipeError, match=r"model\.moe\.router_aux_loss_coef: `deepseek_v3` has no auxiliary load-balancing loss"):
         load_config(_base(model={"from_config": {"model_type": "deepseek_v3"},
                                  "moe": {"router_aux_loss_coef": 0.01}}))
     with pytest.raises(RecipeError, match="set exactly one of `from_pretrained`"):
@@ -66,10 +66,10 @@ def test_model_checks_name_the_key():
 
 
 def test_extra_sft_arguments_are_checked_against_trl():
-    with pytest.raises(RecipeError, match=r"`training.extra.packing_strategi` is not a trl.SFTConfig argument; "
+    with pytest.raises(RecipeError, match=r"training\.extra\.packing_strategi: not a trl.SFTConfig argument; "
                                           r"did you mean `packing_strategy`"):
         load_config(_base(training={"extra": {"packing_strategi": "wrapped"}}))
-    with pytest.raises(RecipeError, match=r"`training.extra.bf16` is set by tracemix"):
+    with pytest.raises(RecipeError, match=r"training\.extra\.bf16: set by tracemix"):
         load_config(_base(training={"extra": {"bf16": True}}))
     assert load_config(_base(training={"extra": {"packing_strategy": "wrapped"}})).training.extra
 
