@@ -213,9 +213,11 @@ class RayEngine:
             if res.mem:
                 options["memory"] = int(parse_mem_gb(res.mem) * 2**30)
             upstream = [refs[d] for d in node.deps if d in refs]
+            command = python_command(ctx.command(node))
+            if res.setup:  # the same shell lines a Slurm job runs first
+                command = ["bash", "-c", "\n".join(["set -eo pipefail", *res.setup, f"exec {shlex.join(command)}"])]
             refs[node.id] = remote.options(name=node.id, **options).remote(
-                python_command(ctx.command(node)), os.getcwd(), {leases.ENV_TOKEN: lease.token}, str(node.log_path),
-                *upstream)
+                command, os.getcwd(), {leases.ENV_TOKEN: lease.token}, str(node.log_path), *upstream)
             out.submitted[node.id] = "ray"
             log(f"  {node.id:<28} Ray task" + (f" after {len(upstream)} input(s)" if upstream else ""))
         for node_id, ref in refs.items():

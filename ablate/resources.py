@@ -9,7 +9,7 @@ resources:
 ```
 Precedence, most specific first: the stage's own section, then the command line (`--partition`, `--cpus`,
 ...), then `default`. A training stage with more than one GPU runs `torchrun --nproc-per-node GPUS` inside
-its job. `setup` lines run in the job's shell before the stage (Slurm); none of this enters a cache key.
+its job. `setup` lines run in the job's shell before the stage (Slurm, Ray); none of this enters a cache key.
 `cpus` also sets torch's CPU threads in the stage (unset: all cores locally, the job's CPUs on Slurm and
 Ray); CPU results are bit-identical across engines when the stages get the same `cpus`.
 """
