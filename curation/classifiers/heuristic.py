@@ -36,7 +36,12 @@ sum to 1 and the arg-max is the label. The weights were set by reading feature v
 demo corpus and on the development split of a real sample (`benchmarks/accuracy_tag.py`); the real
 test split is only reported, never tuned on. Throughput: one pass over the lines with `str` methods,
 plus a few regexes that scan at C speed; documents longer than `_SAMPLE_CHARS` are judged on evenly
-spaced windows, and `ast` parses at most a `_PARSE_WINDOW` prefix cut before a top-level statement.
+spaced windows, and `ast` parses at most a `_PARSE_WINDOW` prefix cut before a top-level statement. The
+parse runs only when it can change the label (`_predict`): it only ever raises pure_code.
+
+Text is untrusted: every pattern here is linear in its input. Where a line could be split into words or
+a target two ways, quantifiers are possessive (`*+`, `++`, `{5,}+`) so a failing match never backtracks
+(an optional opening quote before a word class that also held quotes made one-line dialogue exponential).
 """
 
 from __future__ import annotations
