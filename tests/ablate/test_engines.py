@@ -8,7 +8,7 @@ import pytest
 from ablate.engines import Context, sbatch_script
 from ablate.graph import build_graph, status
 from ablate.sweep import load_sweep
-from tests.ablate.tiny_sweep import final_losses, stage_results, tagged_corpus, write_sweep
+from tests.ablate.tiny_sweep import final_losses, stage_records, tagged_corpus, write_sweep
 from tests.cluster.fixtures import local_ray, slurm_cluster, slurm_states, wait_until  # noqa: F401 (fixtures)
 from tracemix.cli import main
 
@@ -35,6 +35,12 @@ def test_sbatch_script_carries_the_stage_resources(local_run, tmp_path):
     assert script.index("module load cuda") < script.index(f"--partition gpu --run-stage {node.id}")
 
 
+def _with_setup(sweep, root):
+    """The same sweep (same stage keys) with a setup line every stage job runs first."""
+    return write_sweep(root / "sweep", sweep.parent.parent / "tagged", name="eng",
+                       resources={"default": {"cpus": 1, "setup": ["echo stage setup ran"]}})
+
+
 def _jobs(out, stage: str = "*") -> dict[str, str]:
     """Slurm job of each stage of this run that holds a lease (stage id -> job id)."""
     from ablate import lease as leases
@@ -48,6 +54,7 @@ def _jobs(out, stage: str = "*") -> dict[str, str]:
 def test_sweep_on_slurm_matches_local_survives_a_killed_job_and_relaunches_nothing(
         local_run, slurm_cluster, tmp_path, capsys):  # noqa: F811 (fixture)
     sweep, local = local_run
+    sweep = _with_setup(sweep, tmp_path)
     out = tmp_path / "slurm"
     launch = ["ablate", str(sweep), "--output", str(out), "--executor", "slurm", "--partition", slurm_cluster]
     assert main(launch) == 0
@@ -68,19 +75,24 @@ def test_sweep_on_slurm_matches_local_survives_a_killed_job_and_relaunches_nothi
     assert main([*launch, "--wait"]) == 0
     assert "submitted 2 Slurm job(s)" in capsys.readouterr().out
     assert final_losses(out) == final_losses(local) and len(final_losses(local)) == 2
-    assert stage_results(out, "mix").keys() == stage_results(local, "mix").keys()
+    assert stage_records(out, "mix").keys() == stage_records(local, "mix").keys()
 
     assert main([*launch, "--wait"]) == 0
     assert "5 cached, 0 to run" in (printed := capsys.readouterr().out) and "submitted 0 Slurm job(s)" in printed
     assert (out / "report.md").is_file()
+    logs = list((out / "cache").glob("*/*.log"))
+    assert len(logs) == 5 and all("stage setup ran" in log.read_text() for log in logs)
 
 
 @pytest.mark.ray
 def test_sweep_on_a_local_ray_instance_matches_local(local_run, local_ray, tmp_path, capsys):  # noqa: F811
     sweep, local = local_run
+    sweep = _with_setup(sweep, tmp_path)
     out = tmp_path / "ray"
     assert main(["ablate", str(sweep), "--output", str(out), "--executor", "ray"]) == 0
     assert capsys.readouterr().out.count("Ray task") == 5
     assert final_losses(out) == final_losses(local)
     assert main(["ablate", str(sweep), "--output", str(out), "--executor", "ray"]) == 0
     assert "5 cached, 0 to run on ray" in capsys.readouterr().out
+    logs = list((out / "cache").glob("*/*.log"))
+    assert len(logs) == 5 and all("stage setup ran" in log.read_text() for log in logs)

@@ -27,10 +27,11 @@ def tagged_corpus(root: Path) -> Path:
 
 
 def write_sweep(root: Path, tagged: Path, name: str = "tiny", **extra) -> Path:
+    """The sweep under `root`; its stage keys depend only on `tagged` and the settings (not on `root`)."""
     recipe = {"name": "m", "sources": [str(tagged)], "budget": {"unit": "bytes", "total": 6_000},
               "mixture": {"general": 0.4, "pure_code": 0.2, "code_text": 0.2, "math_text": 0.2},
               "density": {"math_text": {"by": "scaffold_score", "threshold": 0.4, "share": 0.5}},
-              "max_repeats": 3, "seed": 0, "output": {"path": str(root / "unused"), "format": "parquet"}}
+              "max_repeats": 3, "seed": 0, "output": {"path": str(tagged.parent / "unused"), "format": "parquet"}}
     root.mkdir(parents=True, exist_ok=True)
     (root / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     (root / "train.yaml").write_text(yaml.safe_dump(TRAIN))
@@ -42,10 +43,13 @@ def write_sweep(root: Path, tagged: Path, name: str = "tiny", **extra) -> Path:
     return root / "sweep.yaml"
 
 
-def stage_results(output: Path, stage: str = "train") -> dict[str, dict]:
-    """Stage key -> its recorded result (keys hash the inputs only, so they match across output folders)."""
-    return {p.parent.name: json.loads(p.read_text())["result"] for p in (output / "cache" / stage).glob("*/stage.json")}
+def stage_records(output: Path, stage: str) -> dict[str, dict]:
+    """Stage key -> its `stage.json` record."""
+    return {p.parent.name: json.loads(p.read_text()) for p in (output / "cache" / stage).glob("*/stage.json")}
 
 
-def final_losses(output: Path) -> dict[str, float]:
-    return {key: result["final_loss"] for key, result in stage_results(output).items()}
+def final_losses(output: Path) -> dict[tuple[str, int], float]:
+    """(mixture key, seed) -> final training loss. Mixture keys hash the data and the recipe's content only,
+    so they match across output folders and sweep files."""
+    return {(r["inputs"]["mix"], r["inputs"]["seed"]): r["result"]["final_loss"]
+            for r in stage_records(output, "train").values()}
