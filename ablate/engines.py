@@ -108,6 +108,7 @@ class SlurmEngine:
     def launch(self, ctx: Context, nodes: list[Node], graph: dict[str, Node], log=print) -> Launch:
         out = Launch()
         jobs: dict[str, str] = {}  # stage id -> Slurm job of this launch or an earlier one still queued
+        leases.prefetch(n.lease_path for n in nodes)
         for node in nodes:
             if node.stage.done:
                 continue
@@ -164,6 +165,7 @@ def wait_for(nodes: list[Node], poll: float = 2.0, log=print) -> dict[str, str]:
     pending = [n for n in nodes if not n.stage.done]
     reported: set[str] = set()
     while True:
+        leases.prefetch(n.lease_path for n in pending)
         states = {n.id: status(n) for n in pending}
         for n in pending:
             if states[n.id][0] == "cached" and n.id not in reported:
@@ -250,6 +252,7 @@ def make_context(sweep: Sweep, sweep_file: str, output: str | Path, cli: dict[st
 def plan_lines(ctx: Context, graph: dict[str, Node], nodes: list[Node]) -> list[str]:
     """`--plan`: every stage with its variants, state and, when not cached, the command that runs it by hand."""
     lines = [f"{ctx.sweep.name}: {len(graph)} stages -> {ctx.output}"]
+    leases.prefetch(n.lease_path for n in nodes)
     counts: dict[str, int] = {}
     for node in nodes:
         state, detail = status(node)

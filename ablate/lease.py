@@ -43,14 +43,36 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_SNAPSHOT: dict[str, str | None] = {}  # job -> state, from the last `prefetch_slurm_states`
+_SNAPSHOT_AT = 0.0
+_SNAPSHOT_TTL = 2.0
+
+
+def _squeue(jobs: list[str]) -> dict[str, str]:
+    try:
+        out = subprocess.run(["squeue", "-h", "-j", ",".join(jobs), "-o", "%i %T"], capture_output=True,
+                             text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    # a lone unknown id is an error; in a list, unknown ids are left out
+    return dict(line.split()[:2] for line in out.stdout.splitlines() if line.strip()) if out.returncode == 0 else {}
+
+
+def prefetch_slurm_states(jobs) -> None:
+    """One `squeue` for many jobs, so checking every lease of a large sweep costs one call, not one per stage."""
+    global _SNAPSHOT, _SNAPSHOT_AT
+    jobs = sorted({str(j) for j in jobs})
+    if jobs:
+        states = _squeue(jobs)
+        _SNAPSHOT, _SNAPSHOT_AT = {j: states.get(j) for j in jobs}, _now()
+
+
 def slurm_job_state(job: str) -> str | None:
     """The job's Slurm state (PENDING, RUNNING, CANCELLED, ...), or None once Slurm no longer knows it."""
-    try:
-        out = subprocess.run(["squeue", "-h", "-j", str(job), "-o", "%T"], capture_output=True, text=True,
-                             timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
+    job = str(job)
+    if job in _SNAPSHOT and _now() - _SNAPSHOT_AT < _SNAPSHOT_TTL:
+        return _SNAPSHOT[job]
+    return _squeue([job]).get(job)
 
 
 SLURM_ALIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED"}
@@ -105,6 +127,12 @@ def read(path: Path) -> Lease | None:
         return Lease(path, token="?", heartbeat=_now())
     return Lease(path, raw["token"], raw.get("holder") or {}, raw.get("heartbeat", 0.0), raw.get("engine", "local"),
                  raw.get("log"))
+
+
+def prefetch(paths) -> None:
+    """Read the Slurm state of every job holding one of these leases at once (see prefetch_slurm_states)."""
+    holders = [lease.holder.get("slurm_job") for lease in map(read, paths) if lease is not None]
+    prefetch_slurm_states(j for j in holders if j)
 
 
 def this_process() -> dict[str, Any]:
