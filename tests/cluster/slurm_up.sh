@@ -23,11 +23,19 @@ install -d -o munge -g munge -m 0755 /run/munge
 chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key
 pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged
 
+# never replace a real cluster's configuration: only a file this script wrote (its first line) is rewritten
+MARK="# tracemix single-node test cluster (tests/cluster/slurm_up.sh)"
+if [ -s /etc/slurm/slurm.conf ] && [ "$(head -n1 /etc/slurm/slurm.conf)" != "$MARK" ]; then
+  echo "slurm_up: /etc/slurm/slurm.conf exists and was not written by this script; leaving it alone" >&2
+  exit 1
+fi
+
 node=$(hostname -s)
 cpus=$(slurmd -C | sed -n 's/.*CPUs=\([0-9]*\).*/\1/p')
 mem=$(slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p')
 install -d /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 cat > /etc/slurm/slurm.conf <<CONF
+$MARK
 ClusterName=tracemix
 SlurmctldHost=${node}(127.0.0.1)
 SlurmUser=root
