@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ablate import stages as st
 from ablate.frame import build_frame, tokenizer_folder
 from ablate.sweep import Sweep, load_sweep
+from tracemix.artifacts import begin, write_manifest
 from tracemix.atomic import write_json
 from tracemix.provenance import file_hash, provenance
 
@@ -110,7 +111,7 @@ def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | 
         sweep_path, sweep = Path(sweep), load_sweep(sweep)
     console = console or Console()
     sweep.check()
-    out = Path(output)
+    out = begin(output, "sweep")  # readers refuse the sweep folder until its manifest is written again
     cache = out / "cache"
     variants = sweep.variants()
     plans = [(v, *_variant_plan(sweep, v, cache)) for v in variants]
@@ -154,4 +155,6 @@ def run_sweep(sweep: Sweep | str | Path, output: str | Path, console: Console | 
     }
     summary["plots"] = write_report(summary, out)
     write_json(out / "summary.json", summary)
+    write_manifest(out, "sweep", sweep.model_dump(mode="json"), st.sweep_parents(list(unique.values())),
+                   extra={"name": sweep.name, "n_variants": len(records)}, skip=("cache",))
     return summary

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tracemix.artifacts import parent_ref, read_manifest
 from tracemix.atomic import write_json
 from tracemix.config import parse_yaml
+from tracemix.errors import DataError
 from tracemix.provenance import config_hash, file_hash
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from probes.settings import ProbeSettings
 
 MARKER = "stage.json"
+ARTIFACT_KINDS = {"mix": "mixture", "train": "checkpoint", "eval": "eval", "probe": "probe"}  # tracemix.artifacts
 
 
 def config_hash_of_file(path: str | Path) -> str:
@@ -50,7 +53,17 @@ class Stage:
 
     @property
     def done(self) -> bool:
-        return (self.dir / MARKER).is_file()
+        """`stage.json` is written, and the stage's artifact (mixture, checkpoint, eval or probe run) is complete
+        and matches its manifest; a cache entry whose files were lost or changed runs again."""
+        if not (self.dir / MARKER).is_file():
+            return False
+        if self.name not in ARTIFACT_KINDS:
+            return True
+        try:
+            read_manifest(self.dir, ARTIFACT_KINDS[self.name])
+        except DataError:
+            return False
+        return True
 
     def result(self) -> dict[str, Any]:
         return json.loads((self.dir / MARKER).read_text())
@@ -59,6 +72,13 @@ class Stage:
 def stage(cache: Path, name: str, inputs: dict[str, Any]) -> Stage:
     key = config_hash(inputs)[:16]
     return Stage(name, key, cache / name / key)
+
+
+def sweep_parents(stages: list[Stage]) -> list[dict[str, Any]]:
+    """The sweep manifest's parents: its eval and probe runs (its checkpoints when it has neither), through
+    which `tracemix lineage` reaches the mixtures and the tagged data."""
+    leaves = [s for s in stages if s.name in ("eval", "probe")] or [s for s in stages if s.name == "train"]
+    return [parent_ref(s.dir, ARTIFACT_KINDS[s.name]) for s in leaves]
 
 
 def finish(st: Stage, inputs: dict[str, Any], result: dict[str, Any], seconds: float) -> dict[str, Any]:

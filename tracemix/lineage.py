@@ -109,8 +109,9 @@ def _short(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(map(str, value[:4])) + (",..." if len(value) > 4 else "")
     if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
+        return "{" + ",".join(f"{k}:{_short(v)}" for k, v in value.items()) + "}"
+    text = str(value)
+    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text  # a sha256
 
 
 def main(argv: list[str] | None = None) -> int:
