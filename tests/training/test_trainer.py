@@ -99,3 +99,15 @@ def test_report_to_is_validated(tiny_tokenizer_dir):
         load_config(tiny_config(tiny_tokenizer_dir, "llama", report_to=["none", "wandb"]))
     with pytest.raises(RecipeError, match="report_to"):
         load_config(tiny_config(tiny_tokenizer_dir, "llama", report_to="mlflow"))
+
+
+def test_wandb_without_the_package_says_what_to_install(tiny_tokenizer_dir, monkeypatch):
+    import importlib.util
+
+    from tracemix.errors import RecipeError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wandb" else real(name, *a))
+    cfg = load_config(tiny_config(tiny_tokenizer_dir, "llama", report_to=["tensorboard", "wandb"]))
+    with pytest.raises(RecipeError, match=r"report_to: wandb` needs the wandb package: `pip install wandb`"):
+        sft_config(cfg, "/tmp/x")
