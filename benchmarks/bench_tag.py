@@ -188,9 +188,14 @@ def profile_heuristic(n_docs: int = 1000) -> dict:
 
 def bench_corpus(kind: str, mb_target: float, work: Path, modes: list[str], model: str | None) -> dict:
     """Every mode over one corpus, in fresh child processes; ratios against the copy, memory growth, goals."""
-    base = _real_documents() if kind == "real" else None
-    big = build_corpus(work / "corpus_full" / "corpus.jsonl", mb_target, base=base)
-    small = build_corpus(work / "corpus_quarter" / "corpus.jsonl", mb_target / 4, seed=1, base=base)
+    big_path, small_path = work / "corpus_full" / "corpus.jsonl", work / "corpus_quarter" / "corpus.jsonl"
+    if kind == "real":  # built in a child: the sample's memory must not count in the children forked later
+        out = subprocess.run([sys.executable, __file__, "--_build_real", str(work), "--mb", str(mb_target)],
+                             check=True, capture_output=True, text=True, cwd=ROOT).stdout
+        big, small = json.loads(out.strip().splitlines()[-1])
+    else:
+        big = build_corpus(big_path, mb_target)
+        small = build_corpus(small_path, mb_target / 4, seed=1)
     mb = big["bytes"] / 1e6
     runs: dict[str, dict] = {}
     for mode in modes:
@@ -234,11 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated subset of {MODES}")
     p.add_argument("--profile", action="store_true", help="add the per-feature cost of the heuristic")
     p.add_argument("--output", default=str(RESULTS))
-    for hidden in ("--_child", "--_input", "--_output", "--_model"):
+    for hidden in ("--_child", "--_input", "--_output", "--_model", "--_build_real"):
         p.add_argument(hidden, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args._child:
         print(json.dumps(_measure(args._child, args._input, args._output, args._model)))
+        return 0
+    if args._build_real:
+        base, work = _real_documents(), Path(args._build_real)
+        print(json.dumps([build_corpus(work / "corpus_full" / "corpus.jsonl", args.mb, base=base),
+                          build_corpus(work / "corpus_quarter" / "corpus.jsonl", args.mb / 4, seed=1, base=base)]))
         return 0
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
