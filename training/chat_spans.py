@@ -9,11 +9,14 @@ instead by rendering conversation prefixes and comparing token sequences:
   the reply starts and the common suffix marks where it ends;
 - the reply's end-of-turn token (the first special token after it: `</s>`, `<|eot_id|>`, `<end_of_turn>`,
   `<|im_end|>`, ...) is trained too, so the model learns to stop;
-- A must be a token prefix of the whole rendered conversation, otherwise the template renders earlier turns
-  differently from the last one and no span can be placed: that is an error naming the template.
+- A must be a token prefix of the whole rendered conversation. When it is not (the template renders the last
+  reply differently, as reasoning templates do with their thoughts), the whole conversation is compared
+  with the same conversation with turn i emptied instead; when that does not isolate the reply either, no
+  span can be placed: that is an error naming the template.
 
 Rows end at their last assistant turn (later turns carry no loss). Turns that start beyond `max_length` are
-not rendered (truncation drops them), so the cost stays linear in the conversation's length.
+not rendered (truncation drops them), so each row costs at most one rendering per reply within `max_length`
+(two in the fallback) plus one of the whole conversation.
 """
 
 from __future__ import annotations
@@ -59,6 +62,15 @@ def special_ids(tokenizer) -> set[int]:
     return ids
 
 
+def _reply_span(full: list[int], empty: list[int], specials: set[int]) -> tuple[int, int, int]:
+    """(start, end of the reply, end with its end-of-turn token) where `full` and `empty` (the same rendering
+    with the reply emptied) differ; the end-of-turn token is the first special token after the reply."""
+    start = _common_prefix(full, empty)
+    end = len(full) - _common_suffix(full, empty, min(len(full), len(empty)) - start)
+    stop = next((j for j in range(end, len(full)) if full[j] in specials), None)
+    return start, end, end if stop is None else stop + 1
+
+
 def assistant_mask(tokenizer, messages: list[dict[str, Any]], max_length: int | None = None,
                    specials: set[int] | None = None) -> tuple[list[int], list[int]]:
     """(input_ids, assistant_masks) of one conversation: 1 on each assistant reply and its end-of-turn token."""
@@ -70,20 +82,31 @@ def assistant_mask(tokenizer, messages: list[dict[str, Any]], max_length: int | 
     for i, turn in enumerate(messages):
         if turn["role"] != "assistant" or not turn["content"].strip():
             continue
+        emptied = {**turn, "content": ""}
         full = _tokens(tokenizer, messages[:i + 1])
-        empty = _tokens(tokenizer, [*messages[:i], {**turn, "content": ""}])
-        start = _common_prefix(full, empty)
+        start, reply_end, end = _reply_span(full, _tokens(tokenizer, [*messages[:i], emptied]), specials)
         if max_length is not None and start >= max_length:
             break  # truncation drops this turn and every later one
-        end = len(full) - _common_suffix(full, empty, min(len(full), len(empty)) - start)
-        if end <= start:
+        if reply_end <= start:
             raise RecipeError(f"the reply of turn {i} does not appear in the rendering")
-        stop = next((j for j in range(end, len(full)) if full[j] in specials), None)
-        end = end if stop is None else stop + 1
         if ids[:end] != full[:end]:
-            raise RecipeError(f"turn {i} renders differently when later turns follow it")
+            # The template renders a reply differently once later turns follow it (reasoning templates add or
+            # drop thoughts around the last one): compare the whole conversation with this reply emptied.
+            tail = full[reply_end:end]
+            start, reply_end, _ = _reply_span(ids, _tokens(tokenizer, [*messages[:i], emptied, *messages[i + 1:]]),
+                                              specials)
+            if reply_end <= start or not _same_reply(tokenizer, ids[start:reply_end], turn["content"]):
+                raise RecipeError(f"turn {i} renders differently when later turns follow it")
+            if max_length is not None and start >= max_length:
+                break
+            end = reply_end + len(tail) if ids[reply_end:reply_end + len(tail)] == tail else reply_end
         mask[start:end] = [1] * (end - start)
     return ids, mask
+
+
+def _same_reply(tokenizer, tokens: list[int], content: str) -> bool:
+    """The tokens spell the reply (a first token may carry template whitespace or punctuation with it)."""
+    return content.strip() in tokenizer.decode(tokens)
 
 
 def derive_assistant_masks(dataset, tokenizer, max_length: int | None = None, where: str = "the mixture"):

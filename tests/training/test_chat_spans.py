@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.chat_templates import FAMILIES, GEMMA1, QWEN25, family_tokenizer
+from tests.training.chat_templates import FAMILIES, GEMMA1, QWEN3, QWEN25, family_tokenizer
 from tests.training.conftest import CHATS, tiny_config
 from tracemix.errors import RecipeError
 from training.chat_spans import assistant_mask, derive_assistant_masks
@@ -57,6 +57,12 @@ def test_turns_beyond_max_length_are_not_rendered_and_trailing_user_turns_are_dr
     short_ids, short_mask = assistant_mask(tok, CHATS[0], max_length=first_end + 3)
     assert short_ids == ids  # the row is truncated later, by TRL
     assert sum(short_mask) == first_end - first  # the second reply starts past max_length: not rendered
+
+
+def test_a_template_that_renders_the_last_reply_differently_is_diffed_on_the_whole_conversation(tmp_path):
+    tok = family_tokenizer("qwen2.5", tmp_path, template=QWEN3)  # thoughts only around the last reply
+    ids, mask = assistant_mask(tok, CHATS[0])
+    assert "<think>" in tok.decode(ids) and _runs(tok, ids, mask) == ["hello<|im_end|>", "2 + 3 = 5<|im_end|>"]
 
 
 def test_a_template_that_renders_earlier_replies_differently_names_itself(tmp_path):
