@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from probes.settings import ProbeSettings
 
 MARKER = "stage.json"
-ARTIFACT_KINDS = {"mix": "mixture", "train": "checkpoint", "eval": "eval", "probe": "probe"}  # tracemix.artifacts
+ARTIFACT_KINDS = {"mix": "mixture", "train": "checkpoint", "eval": "eval", "perplexity": "perplexity",
+                  "probe": "probe"}  # tracemix.artifacts
 
 
 def config_hash_of_file(path: str | Path) -> str:
@@ -75,9 +76,10 @@ def stage(cache: Path, name: str, inputs: dict[str, Any]) -> Stage:
 
 
 def sweep_parents(stages: list[Stage]) -> list[dict[str, Any]]:
-    """The sweep manifest's parents: its eval and probe runs (its checkpoints when it has neither), through
+    """The sweep manifest's parents: its eval, perplexity and probe runs (else its checkpoints), through
     which `tracemix lineage` reaches the mixtures and the tagged data."""
-    leaves = [s for s in stages if s.name in ("eval", "probe")] or [s for s in stages if s.name == "train"]
+    leaves = [s for s in stages if s.name in ("eval", "perplexity", "probe")] or [
+        s for s in stages if s.name == "train"]
     return [parent_ref(s.dir, ARTIFACT_KINDS[s.name]) for s in leaves]
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tracemix.artifacts import input_ref, read_manifest
+from tracemix.artifacts import begin, input_ref, parent_ref, read_manifest, write_manifest
 from tracemix.atomic import atomic_path, write_json, write_text
 from tracemix.errors import DataError
 from tracemix.provenance import provenance
@@ -121,10 +121,13 @@ def domain_loss(model, data, output: str | Path | None = None, *, tokenizer=None
 
     if max_tokens_per_domain <= 0 or seq_len <= 0 or batch_size <= 0:
         raise DataError("max_tokens_per_domain, seq_len and batch_size must be positive")
-    if isinstance(model, str | Path):
-        input_ref(model, "checkpoint", "model")  # an unfinished training run is refused before loading
+    # the manifest's parents; an unfinished training run or tagging run is refused before loading anything
+    parents = [input_ref(model if isinstance(model, str | Path) else getattr(model, "name_or_path", "model"),
+                         "checkpoint", "model"), input_ref(data, ("tagged", "mixture"))]
     docs = read_documents(data)
     held_out = _mixture_ids(exclude) if exclude else set()
+    if exclude:
+        parents.append(parent_ref(exclude, "mixture"))
     if held_out:
         docs = {d: (doc for doc in stream if doc[0] not in held_out) for d, stream in docs.items()}
     model_name = str(model)
@@ -157,6 +160,8 @@ def domain_loss(model, data, output: str | Path | None = None, *, tokenizer=None
               "manifest": provenance(config)}
     if output is not None:
         _write(Path(output), result, per_domain, data, exclude, len(held_out))
+        write_manifest(output, "perplexity", config, parents,
+                       extra={"model": model_name, "bpb": result["bpb"], "mean_loss": result["mean_loss"]})
     return result
 
 
@@ -168,7 +173,7 @@ def _write(out: Path, result: dict[str, Any], per_domain: dict[str, list[dict[st
     rows = [{"id": r["id"], "domain": d, "n_bytes": r["n_bytes"], "n_tokens": r["n_tokens"],
              "nll_bits": r["nll_nats"] / LN2, "bpb": r["nll_nats"] / LN2 / r["n_bytes"]}
             for d, docs in per_domain.items() for r in docs]
-    out.mkdir(parents=True, exist_ok=True)
+    begin(out, "perplexity")
     with atomic_path(out / "documents.parquet") as tmp:
         pq.write_table(pa.Table.from_pylist(rows), tmp)
     write_json(out / "perplexity.json", result)

@@ -34,7 +34,7 @@ from tracemix.provenance import file_hash, provenance
 MANIFEST = "manifest.json"
 PARTIAL = ".partial.json"
 VERSION = 1
-KINDS = ("tagged", "mixture", "checkpoint", "eval", "probe", "sweep")
+KINDS = ("tagged", "mixture", "checkpoint", "eval", "perplexity", "probe", "sweep")
 CHECKSUM_BYTES = 16 << 20  # hash files up to 16 MiB when writing; larger shards are checked by size
 # Unlisted files with these endings are stale data a reader could pick up by globbing: refused.
 DATA_SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz", ".arrow", ".safetensors", ".bin", ".npz", ".pt")
@@ -46,6 +46,7 @@ RECOVER = {
     "mixture": "rerun `tracemix mix` (add --overwrite to rebuild it)",
     "checkpoint": "rerun the same `tracemix train` command to resume it",
     "eval": "rerun the same `tracemix eval` command",
+    "perplexity": "rerun the same `tracemix eval perplexity` command",
     "probe": "rerun the same `tracemix probe` command",
     "sweep": "rerun the same `tracemix ablate` command",
 }
@@ -75,7 +76,7 @@ def artifact_files(folder: str | Path, skip: Sequence[str] = ()) -> list[str]:
     """Relative paths (sorted, `/`-separated) of the files that make up the artifact in `folder`."""
     root = Path(folder)
     out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    for dirpath, dirnames, filenames in os.walk(root):  # linked folders are not followed (no loops)
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
         # a nested folder with its own manifest is another artifact, not part of this one

@@ -32,6 +32,7 @@ KEY_CONFIG: dict[str, dict[str, str]] = {
     "mixture": {"recipe": "name", "recipe_hash": "config_hash", "seed": "seed", "documents": "output.documents"},
     "checkpoint": {"name": "name", "steps": "global_step", "final_loss": "final_loss", "seed": "seed"},
     "eval": {"tasks": "tasks", "accuracy": "overall.accuracy"},
+    "perplexity": {"bpb": "bpb", "mean_loss": "mean_loss"},
     "probe": {"family": "family", "tokens_per_domain": "config.max_tokens_per_domain"},
     "sweep": {"name": "name", "variants": "n_variants"},
 }

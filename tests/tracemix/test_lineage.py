@@ -15,6 +15,7 @@ def chain(tmp_path_factory, tiny_tokenizer_dir):
     from curation.mixing import build_mixture
     from curation.tagging.tag import run_tag
     from eval import run_eval
+    from eval.perplexity import domain_loss
     from probes import run_probe
     from training import run_training
 
@@ -30,6 +31,8 @@ def chain(tmp_path_factory, tiny_tokenizer_dir):
              max_new_tokens=4, progress=False, device="cpu")
     run_probe(str(root / "ckpt"), str(root / "tagged"), root / "probe", max_tokens_per_domain=32, seq_len=16,
               batch_size=2, sample_tokens=16, progress=False, device="cpu")
+    domain_loss(str(root / "ckpt"), str(root / "tagged"), root / "ppl", exclude=root / "mix", max_tokens_per_domain=32,
+                seq_len=16, batch_size=2, progress=False, device="cpu")
     return root
 
 
@@ -50,6 +53,9 @@ def test_lineage_walks_eval_and_probe_runs_back_to_the_tagged_data(chain):
     probe = lineage(chain / "probe")
     assert _kinds(probe) == ["probe", "checkpoint", "mixture", "tagged", "raw", "tagged", "raw"]
     assert [p["kind"] for p in probe["parents"]] == ["checkpoint", "tagged"]
+    held_out = lineage(chain / "ppl")
+    assert [p["kind"] for p in held_out["parents"]] == ["checkpoint", "tagged", "mixture"]
+    assert held_out["key"]["bpb"] > 0
 
 
 def test_lineage_cli_prints_the_chain_and_json(chain, capsys):
