@@ -25,6 +25,7 @@ TRAIN = {
                  "packing": True, "logging_steps": 4, "save_steps": 1000},
 }
 SEEDS = [1, 2, 3]
+pytestmark = pytest.mark.slow  # nine tiny training runs: the end-to-end proof of the frame and the statistics
 
 
 def _sweep(root, name, axis, **stages):
