@@ -104,8 +104,8 @@ def render(summary: dict[str, Any], plots: dict[str, str], out: Path) -> str:
     seeds = variants[0]["seeds"] if variants else []
     lines = [f"# Ablation: {summary['name']}", "",
              f"{len(variants)} variants of `{summary['sweep']['recipe']}`, each trained with "
-             f"`{summary['sweep']['train']['config']}` once per seed {seeds}; {summary['ran']} stages ran, "
-             f"{summary['cached']} were reused from the cache.", "",
+             f"`{summary['sweep']['train']['config']}` once per seed {seeds}: "
+             f"{summary['ran'] + summary['cached']} stages, each cached under `cache/STAGE/KEY/`.", "",
              "## Frame", "",
              f"- One tokenizer for every run: `{frame['tokenizer_path']}` (hash `{frame['tokenizer'][:12]}`).",
              f"- One held-out set, carved before mixing by a hash of each document id and excluded from every "
