@@ -34,6 +34,7 @@ from probes.run import prepare_model, probe_inputs, routed_batches
 from tracemix.errors import DataError
 
 ALPHA = 0.5  # Jeffreys prior on each domain's expert distribution
+_TIE = 1e-9  # nats: log-likelihood differences below this are rounding, not evidence
 
 
 @dataclass
@@ -92,17 +93,26 @@ def document_routing(model, batches, domain_names: list[str], progress: bool = T
                            [s.layer for s in sites], sites[0].top_k)
 
 
-def log_likelihoods(routing: DocumentRouting, alpha: float = ALPHA) -> np.ndarray:
-    """LL[i, c, l] = sum_e h(i,l,e) log P_c(l,e), own domain left out (see the module docstring)."""
-    h = routing.hist.astype(np.float64)  # [N, L, E]
-    n_d, n_e = len(routing.domain_names), h.shape[-1]
-    sums = np.zeros((n_d, *h.shape[1:]))  # [D, L, E]
-    np.add.at(sums, routing.domains, h)
+def log_likelihoods(routing: DocumentRouting, alpha: float = ALPHA, chunk: int = 2048) -> np.ndarray:
+    """LL[i, c, l] = sum_e h(i,l,e) log P_c(l,e), own domain left out (see the module docstring).
+
+    Domains without documents get -inf (nothing is routed to an empty profile). Documents are scored
+    `chunk` at a time, so the float copies stay small whatever the number of documents."""
+    n_d, n_e = len(routing.domain_names), routing.hist.shape[-1]
+    sums = np.stack([routing.hist[routing.domains == d].sum(0, dtype=np.float64)
+                     for d in range(n_d)])  # [D, L, E] summed histograms per domain
     log_p = np.log(sums + alpha) - np.log(sums.sum(-1, keepdims=True) + alpha * n_e)  # [D, L, E]
-    ll = np.einsum("nle,dle->ndl", h, log_p)  # [N, D, L]
-    own = sums[routing.domains] - h  # [N, L, E] the tag's profile without the document
-    own_log_p = np.log(own + alpha) - np.log(own.sum(-1, keepdims=True) + alpha * n_e)
-    ll[np.arange(len(h)), routing.domains] = (h * own_log_p).sum(-1)
+    empty = np.bincount(routing.domains, minlength=n_d) == 0
+    ll = np.empty((len(routing.hist), n_d, sums.shape[1]))  # [N, D, L]
+    for start in range(0, len(routing.hist), chunk):
+        h = routing.hist[start:start + chunk].astype(np.float64)  # [n, L, E]
+        dom = routing.domains[start:start + chunk]
+        part = np.einsum("nle,dle->ndl", h, log_p)
+        own = sums[dom] - h  # [n, L, E] the tag's profile without the document
+        own_log_p = np.log(own + alpha) - np.log(own.sum(-1, keepdims=True) + alpha * n_e)
+        part[np.arange(len(h)), dom] = (h * own_log_p).sum(-1)
+        part[:, empty] = -np.inf
+        ll[start:start + chunk] = part
     return ll
 
 
@@ -122,10 +132,13 @@ def score_documents(routing: DocumentRouting, alpha: float = ALPHA) -> dict[str,
                         f"'{routing.domain_names[int(routing.domains[0])]}'; give data with two or more domains.")
     ll = log_likelihoods(routing, alpha)  # [N, D, L]
     n_tok = np.maximum(routing.n_tokens, 1).astype(np.float64)
-    llr_total, _ = _margin(ll.sum(-1), routing.domains)
-    layer_llr, _ = _margin(ll, routing.domains)  # [N, L]
-    return {"routed": ll.sum(-1).argmax(1), "suspicion": llr_total / n_tok, "llr_total": llr_total,
-            "layer_margin": layer_llr / n_tok[:, None], "layer_routed": ll.argmax(1), "n_tokens": routing.n_tokens}
+    own = routing.domains
+    llr_total, best = _margin(ll.sum(-1), own)
+    layer_llr, layer_best = _margin(ll, own)  # [N, L]
+    # a tie (up to rounding) keeps the tag: a document is routed elsewhere only when another domain fits better
+    return {"routed": np.where(llr_total > _TIE, best, own), "suspicion": llr_total / n_tok,
+            "llr_total": llr_total, "layer_margin": layer_llr / n_tok[:, None],
+            "layer_routed": np.where(layer_llr > _TIE, layer_best, own[:, None]), "n_tokens": routing.n_tokens}
 
 
 def audit(model, data, output, *, tokenizer=None, seq_len: int = 256, batch_size: int = 8,

@@ -150,7 +150,8 @@ def write_audit(out: Path, routing: DocumentRouting, scores: dict[str, np.ndarra
     """Write every audit artifact, manifest.json last; returns the summary (also in audit.json)."""
     begin(out, "probe")
     table = audit_table(routing, scores)
-    flagged = table.slice(0, export_top) if export_top else table.filter(pc.greater(table["suspicion"], 0))
+    elsewhere = pc.not_equal(table["routed_domain"], table["domain"])  # routing fits another domain better
+    flagged = table.slice(0, export_top) if export_top else table.filter(elsewhere)
     shown = table.slice(0, top)
     wanted = {(d, i) for d, i in zip(shown["domain"].to_pylist(), shown["id"].to_pylist(), strict=True)}
     if export:
@@ -161,14 +162,14 @@ def write_audit(out: Path, routing: DocumentRouting, scores: dict[str, np.ndarra
     conf = confusion(table, routing.domain_names)
     susp = table["suspicion"].to_numpy()
     summary: dict[str, Any] = {
-        "model": config["model"], "n_documents": table.num_rows, "n_disagree": int((susp > 0).sum()),
+        "model": config["model"], "n_documents": table.num_rows, "n_disagree": int(pc.sum(elsewhere).as_py() or 0),
         "domains": routing.domain_names, "layers": routing.layers, "confusion": conf,
         "mean_suspicion": {d: float(np.mean(susp[np.asarray(table["domain"].to_pylist()) == d])) for d in conf},
         "top": shown.select(["id", "domain", "routed_domain", "suspicion"]).to_pylist()}
     if export:
         export_suspicious(out, flagged, texts)
         summary["exported"] = {"n": flagged.num_rows, "rule": f"the top {export_top}" if export_top
-                               else "suspicion > 0"}
+                               else "routed to another domain, suspicion > 0"}
     plot_audit(table, routing.layers, routing.domain_names, out / "audit.png")
     write_json(out / "audit.json", summary)
     write_text(out / "report.md", render_report(config["model"], table, conf, texts, top, summary))

@@ -76,3 +76,24 @@ def test_one_domain_cannot_be_audited(tmp_path, tiny_tokenizer):
     folder = write_tagged(tmp_path / "t", [dict(id=f"c{i}", text="abcabc", domain="pure_code") for i in range(3)])
     with pytest.raises(DataError, match="every document is tagged 'pure_code'; give data with two or more"):
         audit(planted_mixtral([5], [6]), folder, tmp_path / "a", tokenizer=tiny_tokenizer, progress=False)
+
+
+def test_log_likelihoods_by_hand_and_independent_of_chunking():
+    import numpy as np
+
+    from probes.audit import DocumentRouting, log_likelihoods, score_documents
+
+    hist = np.array([[[3, 1]], [[1, 3]], [[2, 2]]], dtype=np.int32)  # 3 documents, 1 layer, 2 experts, k=1
+    routing = DocumentRouting(["a", "b", "c"], np.array([0, 0, 1]), hist, ["pure_code", "math_text", "general"],
+                              [0], 1)
+    ll = log_likelihoods(routing, alpha=0.5)
+    # document a, tag pure_code: its tag's profile is document b alone, (1 + .5, 3 + .5) / 5
+    assert ll[0, 0, 0] == pytest.approx(3 * np.log(0.3) + np.log(0.7))
+    assert ll[0, 1, 0] == pytest.approx(4 * np.log(0.5))  # math_text: document c, (2.5, 2.5) / 5
+    assert ll[0, 2, 0] == -np.inf  # no general documents: nothing is routed there
+    assert np.array_equal(ll, log_likelihoods(routing, alpha=0.5, chunk=1))
+    scores = score_documents(routing)
+    assert scores["suspicion"][0] == pytest.approx((4 * np.log(0.5) - 3 * np.log(0.3) - np.log(0.7)) / 4)
+    # c fits pure_code exactly as well as its own (uniform) profile: a tie keeps the tag
+    assert scores["routed"].tolist() == [1, 1, 1] and scores["suspicion"][2] == pytest.approx(0.0, abs=1e-12)
+    assert scores["n_tokens"].tolist() == [4, 4, 4]
