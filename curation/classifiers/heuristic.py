@@ -70,6 +70,8 @@ _CODE_PREFIXES = (
     "SELECT ", "FROM ", "WHERE ", "CREATE ", "INSERT ", "UPDATE ", "DELETE ", "GROUP BY", "ORDER BY", "WITH ",
     "JOIN ", "LEFT JOIN", "INNER JOIN", "ALTER ", "DROP ", "VALUES", "LIMIT ", "HAVING ",
 )
+# the prefixes by their first character: one `startswith` tries a handful instead of all of them
+_CODE_PREFIXES_BY_CHAR = {c: tuple(p for p in _CODE_PREFIXES if p[0] == c) for c in {p[0] for p in _CODE_PREFIXES}}
 _BLOCK_KEYWORDS = ("if ", "for ", "while ", "with ", "else", "try", "match ", "case ", "do", "then")
 _SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "break", "continue", "return",
                           "};", "});", "end", "})", "]", "],", ")"})
@@ -179,7 +181,7 @@ def _sample(text: str) -> str:
 def _is_code(ln: str) -> bool:
     """`ln` is stripped and non-empty."""
     last = ln[-1]
-    if ln.startswith(_CODE_PREFIXES) or ln in _SHELL_WORDS:
+    if ln.startswith(_CODE_PREFIXES_BY_CHAR.get(ln[0], ())) or ln in _SHELL_WORDS:
         return not (ln[0] in "{}" and _LATEX_CMD.search(ln))
     if last in ";{}":
         return "\\" not in ln or last == ";"  # `\frac{a}{b}` ends in a brace but is LaTeX
