@@ -110,6 +110,7 @@ _LATEX = re.compile(
 )
 # "-" only with spaces around it, so year ranges (1999-2004) and dates are not arithmetic
 _ARITH = re.compile(r"\d[ \t]*[+*/×÷^=][ \t]*[-\d(a-z]|\d[ \t]+-[ \t]+[\d(a-z]")
+_ARITH_HINTS = ("=", "+", "*", "/", "×", "÷", "^", " -", "\t-")  # what every `_ARITH` match holds
 _MATH_SYMBOLS = "≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→≠"
 # bytes -> lowercase ASCII letters, everything else a separator (one C call per document)
 _TOKENS = bytes(c if 97 <= c <= 122 else c + 32 if 65 <= c <= 90 else 32 for c in range(256))
@@ -302,10 +303,17 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
     fenced_lines = n_fences = 0
     outside = text
     if "```" in text or "~~~" in text:
-        blocks = [m.group(0) for m in _FENCE.finditer(text)]
-        n_fences = len(blocks)
-        fenced_lines = sum(len(_NONEMPTY.findall(b)) for b in blocks)
-        outside = _FENCE.sub("\n", text) if blocks else text
+        # one scan: the blocks' spans give both their lines and the text outside them
+        spans = [m.span() for m in _FENCE.finditer(text)]
+        if spans:
+            n_fences, pieces, prev = len(spans), [], 0
+            for start, end in spans:
+                pieces.append(text[prev:start])
+                prev = end
+            pieces.append(text[prev:])
+            # blocks start at a line start, so joined by "\n" they hold the same non-empty lines
+            fenced_lines = len(_NONEMPTY.findall("\n".join(text[a:b] for a, b in spans)))
+            outside = "\n".join(pieces)
     if "#[" in outside:  # CMake bracket comments: comment lines, not documentation with code blocks
         outside = _BRACKET_COMMENT.sub(lambda m: "\n".join("# " + ln for ln in m.group(0).split("\n")), outside)
     lines = _line_stats(outside)
@@ -317,7 +325,9 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
         doc_code += len(_DOCTEST.findall(outside))
     words, math_n, code_n, padded = _word_stats(text, lower)
     latex = len(_LATEX.findall(text)) if ("\\" in text or "$" in text or "math:" in text) else 0
-    symbols = len(_ARITH.findall(text)) + text.count("^")
+    symbols = text.count("^")
+    if any(map(text.__contains__, _ARITH_HINTS)):  # no operator, no arithmetic: skip the scan
+        symbols += len(_ARITH.findall(text))
     if not text.isascii():
         symbols += sum(map(text.count, _MATH_SYMBOLS))
     code_share = lines["code"] / denom

@@ -130,7 +130,8 @@ def text_features(text: str, lower: str) -> dict[str, float]:
     feats["equation_chain"] = float(_longest_chain(text))
     feats["derivation_depth"] = float(_derivation_lines(text))
     feats["symbol_density"] = n_math / max(1, n_chars)
-    feats["indentation"] = len(_INDENTED.findall(text)) / max(1, n_lines)
+    indented = len(_INDENTED.findall(text)) if "\n  " in text or "\n\t" in text else 0
+    feats["indentation"] = indented / max(1, n_lines)
     return feats
 
 
