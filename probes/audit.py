@@ -147,7 +147,7 @@ def audit(model, data, output, *, tokenizer=None, seq_len: int = 256, batch_size
           export: bool = False, export_top: int | None = None, domains: list[str] | None = None,
           progress: bool = True) -> dict:
     """Audit the domain tags of `data` by `model`'s routing; writes audit.parquet, report.md and plots to
-    `output` (and, with `export`, suspicious_ids.parquet and relabel.jsonl). Returns the summary."""
+    `output` (and, with `export`, exclude/suspicious_ids.parquet and relabel.jsonl). Returns the summary."""
     from probes.audit_report import write_audit
 
     if min(seq_len, batch_size, max_tokens_per_document) <= 0 or (max_documents_per_domain or 1) <= 0:

@@ -1,6 +1,6 @@
 """Audit artifacts: audit.parquet, audit.json, report.md, audit.png, and the exports that act on it.
 
-Exports: `suspicious_ids.parquet` (an `id` column: a recipe lists it under `exclude:` to leave those
+Exports: `exclude/suspicious_ids.parquet` (an `id` column: a recipe lists the folder under `exclude:` to leave those
 documents out of a mixture) and `relabel.jsonl` (id, text, tag, routed domain, suspicion: the input of
 `tracemix classifier label` to have them relabelled).
 """
@@ -125,17 +125,18 @@ def render_report(model: str, table: pa.Table, conf: dict, texts: dict, top: int
               "per-layer `layer_margin` and `layer_routed`), `audit.json`."]
     if summary.get("exported"):
         ex = summary["exported"]
-        lines += [f"Exported {ex['n']:,} documents ({ex['rule']}): `suspicious_ids.parquet` (add it to a recipe's "
+        lines += [f"Exported {ex['n']:,} documents ({ex['rule']}): `exclude/` (add the folder to a recipe's "
                   "`exclude:` list to leave them out of a mixture) and `relabel.jsonl` (relabel them with "
                   "`tracemix classifier label --input relabel.jsonl ...`)."]
     return "\n".join(lines) + "\n"
 
 
 def export_suspicious(out: Path, table: pa.Table, texts: dict) -> None:
-    """suspicious_ids.parquet (for a recipe's `exclude:`) and relabel.jsonl (for `classifier label`)."""
+    """exclude/suspicious_ids.parquet (for a recipe's `exclude:`) and relabel.jsonl (for `classifier label`)."""
     import orjson
 
-    with atomic_path(out / "suspicious_ids.parquet") as tmp:
+    (out / "exclude").mkdir(exist_ok=True)  # its own folder: a recipe may list the folder
+    with atomic_path(out / "exclude" / "suspicious_ids.parquet") as tmp:
         pq.write_table(table.select(["id", "domain", "routed_domain", "suspicion"]), tmp)
     with atomic_path(out / "relabel.jsonl") as tmp, open(tmp, "wb") as f:
         for r in table.select(["id", "domain", "routed_domain", "suspicion"]).to_pylist():

@@ -113,7 +113,7 @@ def audit_parser() -> argparse.ArgumentParser:
                     "detail), audit.json, report.md (tag x routed-domain confusion, the most suspicious "
                     "documents with a snippet) and audit.png.",
         epilog="example:\n  tracemix probe audit --model runs/moe --data data/tagged/demo --export "
-               "--output runs/audit/moe\n  # then in a recipe:  exclude: [runs/audit/moe/suspicious_ids.parquet]"
+               "--output runs/audit/moe\n  # then in a recipe:  exclude: [runs/audit/moe/exclude]"
                "\n  # or relabel: tracemix classifier label --input runs/audit/moe/relabel.jsonl ...")
     p.add_argument("--model", required=True, help="MoE checkpoint folder (tracemix train) or hub id available offline")
     p.add_argument("--data", required=True, nargs="+", help="tagged folder(s) with id, text and domain")
@@ -129,7 +129,7 @@ def audit_parser() -> argparse.ArgumentParser:
                    help="add-alpha smoothing of the domain profiles (default: %(default)s, Jeffreys)")
     p.add_argument("--top", type=int, default=20, help="suspicious documents listed in report.md (default: %(default)s)")
     p.add_argument("--export", action="store_true",
-                   help="write suspicious_ids.parquet (for a recipe's `exclude:`) and relabel.jsonl (for "
+                   help="write exclude/suspicious_ids.parquet (for a recipe's `exclude:`) and relabel.jsonl (for "
                         "`tracemix classifier label`) with the documents whose suspicion is > 0")
     p.add_argument("--export-top", type=int, default=None, metavar="K",
                    help="with --export: the K most suspicious documents instead")

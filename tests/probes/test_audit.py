@@ -49,8 +49,13 @@ def test_planted_mistagged_documents_rank_on_top(audit_data, tiny_tokenizer, tmp
     assert summary["confusion"]["pure_code"]["math_text"] >= 3 and summary["confusion"]["math_text"]["pure_code"] >= 3
     report = (out / "report.md").read_text()
     assert "## Tag × routed domain" in report and "![suspicion by tag" in report and (out / "audit.png").stat().st_size
-    exported = pq.read_table(out / "suspicious_ids.parquet").column("id").to_pylist()
+    exported = pq.read_table(out / "exclude" / "suspicious_ids.parquet").column("id").to_pylist()
     assert exported == [r["id"] for r in table[:8]]
+    from types import SimpleNamespace
+
+    from curation.mixing.table import excluded_ids  # what a recipe's `exclude:` reads
+    recipe = SimpleNamespace(exclude=[str(out / "exclude")], file="recipe.yaml")
+    assert sorted(excluded_ids(recipe)) == sorted(exported)
     relabel = [json.loads(line) for line in (out / "relabel.jsonl").read_text().splitlines()]
     assert [r["id"] for r in relabel] == exported and all(r["text"] for r in relabel)
     manifest = json.loads((out / "manifest.json").read_text())

@@ -49,7 +49,7 @@ def test_audit_from_the_command_line(tmp_path, checkpoint, capsys):
                  "--seq-len", "16", "--device", "cpu", "--no-progress"]) == 0
     assert "audited 24 documents: 0 route more like another domain than their tag" in capsys.readouterr().out
     assert pq.read_table(tmp_path / "a" / "audit.parquet").num_rows == 24
-    assert pq.read_table(tmp_path / "a" / "suspicious_ids.parquet").num_rows == 0  # nothing contradicts its tag
+    assert pq.read_table(tmp_path / "a" / "exclude" / "suspicious_ids.parquet").num_rows == 0  # nothing contradicts its tag
 
 
 def test_help_mentions_compare_audit_and_every_family(capsys):
