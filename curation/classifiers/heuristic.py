@@ -138,6 +138,8 @@ _CODE_VOCAB = frozenset(
     b"calls".split()
 )
 
+_VOCAB_WEIGHT = dict.fromkeys(_MATH_VOCAB, 1) | dict.fromkeys(_CODE_VOCAB, 1 << 32)
+
 
 def _python_prefix(text: str) -> str:
     """The text up to a top-level statement near `_PARSE_WINDOW`: parsing a prefix bounds the cost."""
@@ -283,11 +285,12 @@ def _word_stats(text: str, lower: str | None) -> tuple[int, int, int, bytes]:
     letters = text.encode("utf-8", "replace").translate(_TOKENS)
     tokens = letters.split()
     padded = b" " + letters + b" "
-    math_n = sum(map(_MATH_VOCAB.__contains__, tokens))
+    # one dictionary pass counts both vocabularies: math words add 1, code words 1 << 32 (they share none)
+    both = sum(filter(None, map(_VOCAB_WEIGHT.get, tokens)))
+    math_n, code_n = both & 0xFFFFFFFF, both >> 32
     if b" how " in padded or b" square " in padded or b" expected " in padded:
         lower = text.lower() if lower is None else lower
         math_n += sum(map(lower.count, _MATH_PHRASES))
-    code_n = sum(map(_CODE_VOCAB.__contains__, tokens))
     return max(1, len(tokens)), math_n, code_n, padded
 
 

@@ -77,13 +77,19 @@ def _math_chars(text: str) -> tuple[int, int]:
 # pattern starts at a line's "\n" (a literal the scan skips to quickly) and `[^\S\n]` keeps it inside one
 # line, so it sees what the per-line rule sees on `ln.strip()`.
 _LEAD = r"\n[^\S\n]*"
-_STEP_LINES = re.compile(_LEAD + r"(?=[0-9(\[\-*a-hA-HsSfFnNtTlLpP])(?:[-*][^\S\n]+)?(?:\*\*)?(?:"
-                         r"step[^\S\n]*\d|stage[^\S\n]*\d|part[^\S\n]*\(?[a-z0-9]\)?[:.]"
-                         r"|first(?:ly)?\b|second(?:ly)?\b|third(?:ly)?\b|next\b|then\b|after that\b"
-                         r"|finally\b|lastly\b|\d{1,2}[.)][^\S\n]+\S|\([a-z0-9]\)[^\S\n]+\S|[a-h][.)][^\S\n]+\S)",
-                         re.IGNORECASE)
-_DERIVATION_LINES = re.compile(_LEAD + r"(?:&[^\S\n]*)?(?:=|\\implies|\\Rightarrow|⇒|=>|→|which gives"
-                               r"|so\b|then\b|hence\b|thus\b)", re.IGNORECASE)
+_STEP = (_LEAD + r"(?=[0-9(\[\-*a-hA-HsSfFnNtTlLpP])(?:[-*][^\S\n]+)?(?:\*\*)?(?:"
+         r"step[^\S\n]*\d|stage[^\S\n]*\d|part[^\S\n]*\(?[a-z0-9]\)?[:.]"
+         r"|first(?:ly)?\b|second(?:ly)?\b|third(?:ly)?\b|next\b|then\b|after that\b"
+         r"|finally\b|lastly\b|\d{1,2}[.)][^\S\n]+\S|\([a-z0-9]\)[^\S\n]+\S|[a-h][.)][^\S\n]+\S)")
+_DERIVATION = (_LEAD + r"(?:&[^\S\n]*)?(?:=|\\implies|\\rightarrow|⇒|=>|→|which gives"
+               r"|so\b|then\b|hence\b|thus\b)")
+_STEP_LINES = re.compile(_STEP, re.IGNORECASE)
+_DERIVATION_LINES = re.compile(_DERIVATION, re.IGNORECASE)
+# ASCII text: the same patterns, case-sensitive, over the lower-cased text. For ASCII, lower-casing and
+# IGNORECASE agree (Unicode case folds such as "ſ" ~ "s" do not), and `re` scans a case-sensitive
+# pattern much faster.
+_STEP_LINES_LOWER = re.compile(_STEP)
+_DERIVATION_LINES_LOWER = re.compile(_DERIVATION)
 _TWO_EQ_LINES = re.compile(r"\n[^\n]*=[^\n]*=[^\n]*")  # candidates for "two or more `=`"
 _NONEMPTY = re.compile(r"\n[^\S\n]*\S")
 _INDENTED = re.compile(r"\n(?:  |\t)[^\S\n]*\S")
@@ -94,11 +100,13 @@ _REL_LINE = r"[^\n=<>≤≥≈\\]*+(?:(?!" + _REL + r")[=<>≤≥≈\\][^\n=<>�
 _CHAIN = re.compile(r"\n" + _REL_LINE + r"(?:\n(?:[^\S\n]*\n)*+" + _REL_LINE + r")*+")
 
 
-def _derivation_lines(text: str) -> int:
-    n = len(_DERIVATION_LINES.findall(text))
+def _derivation_lines(text: str, derivation: re.Pattern = _DERIVATION_LINES) -> int:
+    """Derivation lines of `text` ("\n" first); `derivation`: `_DERIVATION_LINES`, or its lower-case twin
+    when `text` is ASCII and lower-cased."""
+    n = len(derivation.findall(text))
     if text.count("=") >= 2:  # lines with two or more `=` (not `==`) that do not already start a derivation
         for ln in _TWO_EQ_LINES.findall(text):
-            if ln.count("=") - 2 * ln.count("==") >= 2 and not _DERIVATION_LINES.match(ln):
+            if ln.count("=") - 2 * ln.count("==") >= 2 and not derivation.match(ln):
                 n += 1
     return n
 
@@ -125,10 +133,16 @@ def text_features(text: str, lower: str) -> dict[str, float]:
         connectives += sum(map(lower.count, _OTHER_CONNECTIVES))
     text = "\n" + text
     n_lines = len(_NONEMPTY.findall(text))
-    feats["step_markers"] = float(len(_STEP_LINES.findall(text)))
+    if text.isascii():
+        lower = "\n" + lower
+        feats["step_markers"] = float(len(_STEP_LINES_LOWER.findall(lower)))
+        derivation = _derivation_lines(lower, _DERIVATION_LINES_LOWER)
+    else:
+        feats["step_markers"] = float(len(_STEP_LINES.findall(text)))
+        derivation = _derivation_lines(text)
     feats["connectives"] = float(connectives)
     feats["equation_chain"] = float(_longest_chain(text))
-    feats["derivation_depth"] = float(_derivation_lines(text))
+    feats["derivation_depth"] = float(derivation)
     feats["symbol_density"] = n_math / max(1, n_chars)
     indented = len(_INDENTED.findall(text)) if "\n  " in text or "\n\t" in text else 0
     feats["indentation"] = indented / max(1, n_lines)

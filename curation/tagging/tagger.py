@@ -223,7 +223,8 @@ class DomainTagger(PipelineStep):
             else:
                 scores = {d: float(scores.get(d, 0.0)) for d in DOMAINS}
                 domain = max(DOMAINS, key=scores.__getitem__)  # ties resolve in taxonomy order
-            n_bytes = len(doc.text.encode("utf-8", "surrogatepass"))
+            text = doc.text  # ASCII (a flag on the string): its length is its UTF-8 size, no encoding needed
+            n_bytes = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
             doc.metadata.update(
                 domain=domain,
                 domain_scores=scores,
