@@ -75,6 +75,7 @@ _CODE_PREFIXES_BY_CHAR = {c: tuple(p for p in _CODE_PREFIXES if p[0] == c) for c
 _BLOCK_KEYWORDS = ("if ", "for ", "while ", "with ", "else", "try", "match ", "case ", "do", "then")
 _SHELL_WORDS = frozenset({"fi", "done", "esac", "then", "do", "else", "pass", "break", "continue", "return",
                           "};", "});", "end", "})", "]", "],", ")"})
+_SHELL_WORD_LEN = max(map(len, _SHELL_WORDS))
 _POD_START = ("=pod", "=head", "=over", "=item", "=begin", "=for ", "=encoding", "=cut")
 _LIST_MARKERS = ("- ", "* ", "+ ", "|")
 # "* " only inside /* ... */ (tracked by the line loop): elsewhere it opens a Markdown or wiki list item
@@ -184,19 +185,22 @@ def _sample(text: str) -> str:
 def _is_code(ln: str) -> bool:
     """`ln` is stripped and non-empty."""
     last = ln[-1]
-    if ln.startswith(_CODE_PREFIXES_BY_CHAR.get(ln[0], ())) or ln in _SHELL_WORDS:
+    if ln.startswith(_CODE_PREFIXES_BY_CHAR.get(ln[0], ())) or (len(ln) <= _SHELL_WORD_LEN and ln in _SHELL_WORDS):
         return not (ln[0] in "{}" and _LATEX_CMD.search(ln))
     if last in ";{}":
         return "\\" not in ln or last == ";"  # `\frac{a}{b}` ends in a brace but is LaTeX
-    if ln.endswith("):") or ln.endswith("; then") or ln.endswith("; do"):
-        return True
-    if last == ":" and ln.startswith(_BLOCK_KEYWORDS):
+    # the rules below that look at the line's end, by its last character
+    if last == ":":
+        if ln.endswith("):") or ln.startswith(_BLOCK_KEYWORDS):
+            return True
+    elif last == "n" or last == "o":
+        if ln.endswith("; then") or ln.endswith("; do"):
+            return True
+    elif last == "," and ln[0] in "'\"0123456789[({-":  # a line of a data literal
         return True
     if ln.startswith("from ") and " import " in ln:
         return True
     if "  #" in ln or " // " in ln or "/*" in ln:  # code followed by an inline comment
-        return True
-    if last == "," and ln[0] in "'\"0123456789[({-":  # a line of a data literal
         return True
     if "=" in ln and _is_assignment(ln) and not _LATEX_CMD.search(ln):
         return True
