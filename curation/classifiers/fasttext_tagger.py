@@ -186,27 +186,31 @@ def _predict_many(model, texts: list[str], labels: tuple[str, ...] = DOMAINS) ->
     return out
 
 
-class FastTextClassifier:
-    """A trained fastText domain model behind the classifier interface (`name`, `predict`).
+class FastTextModelFile:
+    """A trained fastText model file: checked when the object is built, loaded lazily, dropped on pickling.
 
-    The file is checked when the object is built (missing file, labels outside the four domains);
-    the model itself is loaded lazily and dropped on pickling, so the object travels cheaply to
-    datatrove's Slurm or Ray workers and each worker loads it once.
+    The object travels cheaply to datatrove's Slurm or Ray workers and each worker loads the model once.
+    Subclasses name the model (`kind`, `what`), say how to train one (`train_hint`) and check its labels
+    (`_check_labels`, labels without the `__label__` prefix).
     """
+
+    kind, what = "fasttext", "fastText"
+    train_hint = "tracemix classifier train --labels LABELED.jsonl --output {path}"
 
     def __init__(self, path: str | os.PathLike):
         from tracemix.provenance import file_hash
 
         self.path = Path(path)
         if not self.path.is_file():
-            raise TracemixError(
-                f"fastText model not found: {self.path}. Train one with "
-                f"`tracemix classifier train --labels LABELED.jsonl --output {self.path}`"
-            )
+            raise TracemixError(f"{self.what} model not found: {self.path}. Train one with "
+                                f"`{self.train_hint.format(path=self.path)}`")
         self.sha256 = file_hash(self.path)
-        self.name = f"fasttext:{self.path.stem}:{self.sha256[:8]}"
+        self.name = f"{self.kind}:{self.path.stem}:{self.sha256[:8]}"
         self._model = None
-        self._load()  # fail fast on a file that is not a domain model
+        self._load()  # fail fast on a file that is not a model of this kind
+
+    def _check_labels(self, labels: list[str]) -> None:
+        raise NotImplementedError
 
     def _load(self):
         if self._model is None:
@@ -216,15 +220,26 @@ class FastTextClassifier:
                 model = fasttext.load_model(str(self.path))
             except ValueError as err:
                 raise TracemixError(f"{self.path} is not a fastText model ({err})") from err
-            labels = [lab[len(LABEL_PREFIX):] if lab.startswith(LABEL_PREFIX) else lab for lab in model.get_labels()]
-            unknown = sorted(set(labels) - set(DOMAINS))
-            if unknown:
-                raise TracemixError(
-                    f"{self.path}: model labels {unknown} are not domains ({', '.join(DOMAINS)}); "
-                    "it was trained for another task. Retrain with `tracemix classifier train`."
-                )
+            self._check_labels([lab.removeprefix(LABEL_PREFIX) for lab in model.get_labels()])
             self._model = model
         return self._model
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_model"] = None  # the C++ model does not pickle; workers reload it from `path`
+        return state
+
+
+class FastTextClassifier(FastTextModelFile):
+    """A trained fastText domain model behind the classifier interface (`name`, `predict`)."""
+
+    def _check_labels(self, labels: list[str]) -> None:
+        unknown = sorted(set(labels) - set(DOMAINS))
+        if unknown:
+            raise TracemixError(
+                f"{self.path}: model labels {unknown} are not domains ({', '.join(DOMAINS)}); "
+                "it was trained for another task. Retrain with `tracemix classifier train`."
+            )
 
     def predict(self, text: str) -> dict[str, float]:
         """Probability of each of the four domains (sums to 1)."""
@@ -233,11 +248,6 @@ class FastTextClassifier:
     def predict_many(self, texts: list[str]) -> list[dict[str, float]]:
         """Batched `predict`: one call into fastText for many documents."""
         return _predict_many(self._load(), list(texts))
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_model"] = None  # the C++ model does not pickle; workers reload it from `path`
-        return state
 
     def __repr__(self) -> str:
         return f"FastTextClassifier({str(self.path)!r})"

@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from curation.classifiers.fasttext_tagger import LABEL_PREFIX, _predict_many, train_fasttext
+from curation.classifiers.fasttext_tagger import FastTextModelFile, _predict_many, train_fasttext
 from tracemix.domains import DOMAINS
 from tracemix.errors import DataError, RecipeError, TracemixError
 
@@ -92,40 +92,21 @@ def train_scaffold(folder: str | Path, output: str | os.PathLike, *, positive=DE
     return metrics | {"positive": list(positive), "negative": list(negative)}
 
 
-class FastTextScaffoldScorer:
+class FastTextScaffoldScorer(FastTextModelFile):
     """A scaffold model behind the scorer interface: `score(text)` and batched `score_many(texts)`."""
 
-    def __init__(self, path: str | os.PathLike):
-        from tracemix.provenance import file_hash
+    kind, what = "fasttext-scaffold", "scaffold"
+    train_hint = "tracemix classifier train-scaffold --input TAGGED --output {path}"
+    labels: tuple[str, ...] | None = None
 
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise TracemixError(f"scaffold model not found: {self.path}. Train one with "
-                                f"`tracemix classifier train-scaffold --input TAGGED --output {self.path}`")
-        self.sha256 = file_hash(self.path)
-        self.name = f"fasttext-scaffold:{self.path.stem}:{self.sha256[:8]}"
-        self._model = self.labels = None
-        self._load()  # fail fast on a file that is not a scaffold model
-
-    def _load(self):
-        if self._model is None:
-            import fasttext
-
-            try:
-                model = fasttext.load_model(str(self.path))
-            except ValueError as err:
-                raise TracemixError(f"{self.path} is not a fastText model ({err})") from err
-            labels = {lab.removeprefix(LABEL_PREFIX) for lab in model.get_labels()}
-            for classes in (SCAFFOLD_CLASSES, RATING_CLASSES):
-                if labels and labels <= set(classes):
-                    self.labels = classes
-                    break
-            else:
-                raise TracemixError(
-                    f"{self.path}: labels {sorted(labels)} are neither code/other nor scaffold0-3; train a "
-                    "scaffold model with `tracemix classifier train-scaffold` or `classifier train --target scaffold`")
-            self._model = model
-        return self._model
+    def _check_labels(self, labels: list[str]) -> None:
+        for classes in (SCAFFOLD_CLASSES, RATING_CLASSES):
+            if labels and set(labels) <= set(classes):
+                self.labels = classes
+                return
+        raise TracemixError(
+            f"{self.path}: labels {sorted(labels)} are neither code/other nor scaffold0-3; train a "
+            "scaffold model with `tracemix classifier train-scaffold` or `classifier train --target scaffold`")
 
     def _score(self, probs: dict[str, float]) -> float:
         if self.labels == SCAFFOLD_CLASSES:
@@ -140,7 +121,3 @@ class FastTextScaffoldScorer:
         probs = _predict_many(self._load(), texts, self.labels)
         return [self._score(p) if t.strip() else 0.0 for t, p in zip(texts, probs, strict=True)]
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_model"] = None  # the C++ model does not pickle; workers reload it from `path`
-        return state
