@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 from pathlib import Path
 
 from eval.task import AnswerType, SourceKind, TaskConfig, load_task_file, parse_task
@@ -49,15 +48,12 @@ _BIGBENCH_DOMAINS = (("arithmetic", "arithmetic"), ("mathematics", "math"), ("lo
 
 def bigbench_task(path: str) -> TaskConfig:
     """A zero-shot task over a BIG-bench task.json: multiple choice when it has target_scores."""
-    file = Path(path)
-    if file.is_dir():
-        file = file / "task.json"
-    if not file.is_file():
-        raise RecipeError(f"bigbench:{path}: no task.json there")
-    try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise RecipeError(f"{file}:{err.lineno}: not valid JSON ({err.msg})") from None
+    from eval.sources import read_bigbench_json
+
+    file = Path(path) / "task.json" if Path(path).is_dir() else Path(path)
+    meta = read_bigbench_json(file)
+    if not isinstance(meta, dict):
+        raise RecipeError(f"{file}: a BIG-bench task.json holds an object with `examples`")
     examples = meta.get("examples") or [{}]
     choice = "target_scores" in examples[0]
     keywords = " ".join(meta.get("keywords", [])).lower()

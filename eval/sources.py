@@ -121,15 +121,23 @@ def _rows_jsonl(src: Source) -> list[dict]:
     return rows
 
 
-def _rows_bigbench(src: Source) -> list[dict]:
-    """BIG-bench task.json: `examples` with `input` and `target` (str or list) or `target_scores`."""
-    path = Path(src.path)
+def read_bigbench_json(path: str | Path) -> Any:
+    """The parsed BIG-bench task.json at `path` (a folder means its task.json); errors name the file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "task.json"
     if not path.is_file():
         raise DataError(f"{path}: BIG-bench task.json not found")
     try:
-        task = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise DataError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+
+
+def _rows_bigbench(src: Source) -> list[dict]:
+    """BIG-bench task.json: `examples` with `input` and `target` (str or list) or `target_scores`."""
+    path = Path(src.path)
+    task = read_bigbench_json(path)
     examples = task.get("examples") if isinstance(task, dict) else None
     if not isinstance(examples, list) or not examples:
         raise DataError(f"{path}: no `examples` list; is this a BIG-bench task.json?")
