@@ -10,7 +10,7 @@ import numpy as np
 
 from probes import metrics as M
 from probes.counts import load_counts
-from probes.report import _table, save_figure
+from probes.report import _table, save_layer_plot
 from tracemix.atomic import write_json, write_text
 from tracemix.errors import TracemixError
 from tracemix.plots import pyplot
@@ -102,13 +102,7 @@ def _plot_displacement(result: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for d, values in result["displacement"].items():
         ax.plot(result["layers"], values, marker="o", label=d)
-    ax.set_xlabel("layer")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_ylabel("JSD(f_A, f_B) (bits)")
-    ax.set_title("routing displacement A -> B")
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7)
-    save_figure(fig, path)
+    save_layer_plot(fig, ax, "JSD(f_A, f_B) (bits)", "routing displacement A -> B", path)
 
 
 def _render(r: dict) -> str:

@@ -26,6 +26,17 @@ def save_figure(fig, path: Path) -> None:
     save_png(fig, path, dpi=110, bbox_inches="tight")
 
 
+def save_layer_plot(fig, ax, ylabel: str, title: str, path: Path) -> None:
+    """Finish a per-layer line plot (integer layer axis, bits from 0, legend) and save it."""
+    ax.set_xlabel("layer")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
 def plot_heatmaps(f: np.ndarray, layers: list[int], domains: list[str], folder: Path) -> list[str]:
     """One PNG per layer: domain x expert load f(l,d,e)."""
     plt = pyplot()
@@ -51,13 +62,7 @@ def plot_jsd(metrics: dict[str, Any], path: Path) -> None:
         a, b = pair.split("|")
         ax.plot(layers, [row["jsd"][a][b] for row in metrics["per_layer"]], marker="o", label=f"{a} vs {b}")
     ax.plot(layers, [row["generalised_jsd"] for row in metrics["per_layer"]], "k--", label="I(D; E)")
-    ax.set_xlabel("layer")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_ylabel("JSD (bits)")
-    ax.set_title("JSD between domains by layer")
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7)
-    save_figure(fig, path)
+    save_layer_plot(fig, ax, "JSD (bits)", "JSD between domains by layer", path)
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
