@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 
 DESCRIPTION = """\
-Run a data ablation end to end. The sweep becomes a graph of stages: for each variant (a grid over its axes)
-mix -> train -> eval / perplexity / probe. Each stage is cached under a content hash of its inputs
+Run a data ablation end to end. The sweep becomes a graph of stages: one frame (the held-out set carved by
+document-id hash and the one tokenizer every run shares), then for each variant (a grid over its axes) mix,
+and for each training seed (`seeds: [1, 2, 3]`) train -> eval / perplexity / probe. Each stage is cached under a content hash of its inputs
 (OUTPUT/cache/STAGE/KEY/), so an interrupted or extended sweep runs only what is missing. Once every stage is
-done it writes OUTPUT/summary.json, OUTPUT/report.md and plots.
+done it writes OUTPUT/summary.json, OUTPUT/report.md and plots: every metric as a mean with its 95% interval
+over seeds, and every variant compared with the first on every metric (effect, interval, p-value corrected
+for the number of comparisons; see docs/statistics.md).
 
 Stages run in this process (--executor local), as Slurm jobs chained by job dependencies (--executor slurm,
 with --partition; returns once submitted unless --wait) or as Ray tasks on the cluster in RAY_ADDRESS or a
@@ -70,7 +73,7 @@ def main(argv: list[str]) -> int:
     sweep = load_sweep(args.sweep)
     if args.list:
         for variant in sweep.variants():
-            print(f"{variant['name']}: {variant['overrides']}")
+            print(f"{variant['name']}: {variant['overrides']}  seeds {sweep.training_seeds()}")
         return 0
     if args.tasks != 1 or args.workers != 1:
         raise RecipeError("--tasks / --workers split datatrove pipelines (tag, mix); a sweep runs each stage as one "

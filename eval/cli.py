@@ -125,7 +125,8 @@ def _compare(argv: list[str]) -> int:
 def _perplexity(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="tracemix eval perplexity",
-        description="Held-out next-token loss and perplexity of a checkpoint on each domain of a tagged folder.")
+        description="Held-out loss of a checkpoint on each domain of a tagged folder: bits per byte (comparable "
+                    "across tokenizers), next-token loss and perplexity; per-document results in documents.parquet.")
     p.add_argument("--model", required=True, help="checkpoint folder or hub id")
     p.add_argument("--data", required=True, help="tagged (or mixture) folder with text + domain")
     p.add_argument("--exclude", help="mixture folder the model was trained on; its documents are skipped")
@@ -141,8 +142,10 @@ def _perplexity(argv: list[str]) -> int:
     settings = settings_from_args(PerplexitySettings, args)
     settings.check()
     result = settings.run(args.model, args.output)
-    for domain, v in result["domains"].items():
-        print(f"{domain:<10} {v['n_tokens']:>9,} tokens  loss {v['loss']:.4f}  perplexity {v['perplexity']:.2f}")
+    rows = {**result["domains"], "all": result["all"]} if "all" in result else result["domains"]
+    for domain, v in rows.items():
+        print(f"{domain:<10} {v['n_tokens']:>9,} tokens  {v.get('bpb', float('nan')):.4f} bits/byte  "
+              f"loss {v['loss']:.4f}  perplexity {v['perplexity']:.2f}")
     print(f"wrote {args.output}/perplexity.json")
     return 0
 
