@@ -19,6 +19,7 @@ request bodies, headers and the maximum number of requests in flight.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -154,10 +155,8 @@ class FakeOpenAIServer:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout test): nothing to answer
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)  # the client may have given up (a timeout test): nothing to answer
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 if self.path.rstrip("/").endswith("/v1/models"):
