@@ -13,7 +13,8 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 # Router hooks + streaming counts vs a plain forward, on a model big enough to keep the GPU busy.
 $PY benchmarks/bench_probe.py --device cuda --hidden 1024 --batches 8 --batch-size 16 --seq-len 1024 \
     --repeats 3 --output "$OUTDIR/bench_probe_cuda.json"
-# `tracemix train` vs a plain transformers Trainer on the structured-signals MoE (16 experts, top-2), bf16.
+# `tracemix train` vs a plain transformers Trainer on the structured-signals MoE (16 experts, top-2), bf16;
+# two alternating repeats, so CUDA warm-up does not land on one side.
 $PY benchmarks/bench_train.py --device cuda --config recipes/train/moe_100m_16e_top2_pretrain.yaml \
-    --steps ${STEPS:-40} --batch-size 32 --seq-len 1024 --docs 4000 --repeats 1 \
+    --steps ${STEPS:-60} --batch-size 32 --seq-len 1024 --docs 6000 --repeats 2 \
     --output "$OUTDIR/bench_train_cuda.json"
