@@ -23,7 +23,7 @@ examples:
   tracemix ablate recipes/ablations/demo.yaml --output runs/demo
   tracemix ablate recipes/ablations/math_density.yaml --executor slurm --partition gpu --account proj --wait
   tracemix ablate recipes/ablations/math_density.yaml --plan         # cached / pending / running / failed
-  tracemix ablate recipes/ablations/demo.yaml --only 'math_text=0.5/train'
+  tracemix ablate recipes/ablations/demo.yaml --output runs/demo --only 'math_share=0.35/train'
   tracemix ablate recipes/ablations/demo.yaml --run-stage train/0123abcd4567ef89   # one stage, by hand
 """
 

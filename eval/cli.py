@@ -6,7 +6,7 @@
         --extractor llm --extractor-model gpt-3.5-turbo --output runs/eval/served
     tracemix eval rescore runs/eval/ckpt --extractor llm --extractor-base-url http://localhost:8001/v1
     tracemix eval compare runs/eval/code0 runs/eval/code50 runs/eval/code100 --output runs/eval/compare
-    tracemix eval perplexity --model runs/ckpt --data data/tagged/demo --exclude data/mixtures/demo/math_density \
+    tracemix eval perplexity --model runs/ckpt --data data/tagged/demo --exclude data/mixtures/demo/math_density \\
         --output runs/eval/ckpt_loss
     tracemix eval --list
 """
