@@ -21,7 +21,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "train": ("training.cli:main", "fine-tune or pretrain a dense or MoE model on a mixture"),
     "eval": ("eval.cli:main", "zero-shot reasoning evaluation (hf | vllm | openai backends)"),
     "probe": ("probes.cli:main", "measure MoE routing by domain: specialization, JSD, competition"),
-    "ablate": ("ablate.cli:main", "run mix -> train -> eval -> probe per variant and compare"),
+    "ablate": ("ablate.cli:main", "sweeps: mix -> train -> eval / held-out loss / probe per variant and seed, compared"),
     "lineage": ("tracemix.lineage:main", "print where an artifact came from, back to the raw data"),
 }
 
