@@ -13,6 +13,7 @@ import ctypes.util
 import hashlib
 import os
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -186,7 +187,7 @@ def _predict_many(model, texts: list[str], labels: tuple[str, ...] = DOMAINS) ->
     return out
 
 
-class FastTextModelFile:
+class FastTextModelFile(ABC):
     """A trained fastText model file: checked when the object is built, loaded lazily, dropped on pickling.
 
     The object travels cheaply to datatrove's Slurm or Ray workers and each worker loads the model once.
@@ -209,8 +210,9 @@ class FastTextModelFile:
         self._model = None
         self._load()  # fail fast on a file that is not a model of this kind
 
+    @abstractmethod
     def _check_labels(self, labels: list[str]) -> None:
-        raise NotImplementedError
+        """Raise a TracemixError naming the file when `labels` are not this kind's."""
 
     def _load(self):
         if self._model is None:
