@@ -22,12 +22,20 @@ weight, at twice its scale 86%), so the first step markers and equations count m
 MONOTONE: raising any one feature never lowers it. Empty or whitespace-only text scores 0.0. A short
 worked solution with three explicit steps and an equation chain scores about 0.5-0.7; the same answer
 in one sentence of prose about 0.05-0.2.
+
+The line counts (steps, derivation, equation chain, indentation) run in a compiled twin of the patterns
+here, `_scaffold_lines.c`, checked equal to them by tests; without it these patterns run.
 """
 
 from __future__ import annotations
 
 import math
 import re
+
+try:
+    from curation.classifiers._scaffold_lines import scaffold_lines as _compiled_line_counts
+except ImportError:  # built without a C compiler: `_line_counts` below gives the same numbers, more slowly
+    _compiled_line_counts = None
 
 WEIGHTS: dict[str, float] = {
     "step_markers": 0.30,
@@ -131,22 +139,33 @@ def text_features(text: str, lower: str) -> dict[str, float]:
     connectives = sum(map(lower.count, _PLAIN_CONNECTIVES))
     if "\\" in text or not text.isascii():
         connectives += sum(map(lower.count, _OTHER_CONNECTIVES))
+    if _compiled_line_counts is not None:
+        n_lines, steps, derivation, chain, indented = _compiled_line_counts(text)
+    else:
+        n_lines, steps, derivation, chain, indented = _line_counts(text, lower)
+    feats["step_markers"] = float(steps)
+    feats["connectives"] = float(connectives)
+    feats["equation_chain"] = float(chain)
+    feats["derivation_depth"] = float(derivation)
+    feats["symbol_density"] = n_math / max(1, n_chars)
+    feats["indentation"] = indented / max(1, n_lines)
+    return feats
+
+
+def _line_counts(text: str, lower: str) -> tuple[int, int, int, int, int]:
+    """(non-empty lines, step-marker lines, derivation lines, longest equation chain, indented lines) of
+    `text`, whose `lower()` is `lower`: the reference that `_scaffold_lines.scaffold_lines` equals."""
     text = "\n" + text
     n_lines = len(_NONEMPTY.findall(text))
     if text.isascii():
         lower = "\n" + lower
-        feats["step_markers"] = float(len(_STEP_LINES_LOWER.findall(lower)))
+        steps = len(_STEP_LINES_LOWER.findall(lower))
         derivation = _derivation_lines(lower, _DERIVATION_LINES_LOWER)
     else:
-        feats["step_markers"] = float(len(_STEP_LINES.findall(text)))
+        steps = len(_STEP_LINES.findall(text))
         derivation = _derivation_lines(text)
-    feats["connectives"] = float(connectives)
-    feats["equation_chain"] = float(_longest_chain(text))
-    feats["derivation_depth"] = float(derivation)
-    feats["symbol_density"] = n_math / max(1, n_chars)
     indented = len(_INDENTED.findall(text)) if "\n  " in text or "\n\t" in text else 0
-    feats["indentation"] = indented / max(1, n_lines)
-    return feats
+    return n_lines, steps, derivation, _longest_chain(text), indented
 
 
 def score_from_features(features: dict[str, float]) -> float:
