@@ -11,7 +11,8 @@ PYTEST_WORKERS ?= 2
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py compiles the tagger's C scanners (curation/classifiers/*.c): a change there rebuilds them
+$(STAMP): pyproject.toml setup.py $(wildcard curation/classifiers/*.c)
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

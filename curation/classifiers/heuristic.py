@@ -1,4 +1,4 @@
-"""`heuristic-v2`: a fast, explainable domain classifier (pure Python string methods and a few regexes).
+"""`heuristic-v2`: a fast, explainable domain classifier (string methods, a few regexes, compiled scans).
 
 Features (`domain_features(text)`, all floats; "share" = fraction of non-empty lines outside fences):
 
@@ -34,8 +34,10 @@ Scoring (`_scores`): features are saturated to [0, 1] (for example `latex = min(
 and each domain gets a hand-set linear score; `predict` returns their softmax, so the four probabilities
 sum to 1 and the arg-max is the label. The weights were set by reading feature values on the generated
 demo corpus and on the development split of a real sample (`benchmarks/accuracy_tag.py`); the real
-test split is only reported, never tuned on. Throughput: one pass over the lines with `str` methods,
-plus a few regexes that scan at C speed; documents longer than `_SAMPLE_CHARS` are judged on evenly
+test split is only reported, never tuned on. Throughput: the per-line and per-word work (`line_stats`,
+`word_stats`) and two per-character counts run in C (`_scan.c`, a twin of the `reference_*` Python
+functions, which stay the definition and the fallback without a compiler; tests check them equal), plus
+a few regexes that scan at C speed; documents longer than `_SAMPLE_CHARS` are judged on evenly
 spaced windows, and `ast` parses at most a `_PARSE_WINDOW` prefix cut before a top-level statement. The
 parse runs only when it can change the label (`_predict`): it only ever raises pure_code.
 
@@ -51,6 +53,7 @@ import math
 import re
 import warnings
 
+from curation.classifiers.compiled import _scan, count_all
 from curation.classifiers.line_rules import line_stats
 from curation.classifiers.scaffold import score_from_features
 from curation.classifiers.scaffold import text_features as scaffold_text_features
@@ -78,7 +81,7 @@ _LATEX = re.compile(
 # "-" only with spaces around it, so year ranges (1999-2004) and dates are not arithmetic
 _ARITH = re.compile(r"\d[ \t]*[+*/×÷^=][ \t]*[-\d(a-z]|\d[ \t]+-[ \t]+[\d(a-z]")
 _ARITH_HINTS = ("=", "+", "*", "/", "×", "÷", "^", " -", "\t-")  # what every `_ARITH` match holds
-_MATH_SYMBOLS = "≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→≠"
+_MATH_SYMBOLS = tuple("≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→≠")
 # bytes -> lowercase ASCII letters, everything else a separator (one C call per document)
 _TOKENS = bytes(c if 97 <= c <= 122 else c + 32 if 65 <= c <= 90 else 32 for c in range(256))
 _MATH_VOCAB = frozenset(
@@ -94,9 +97,10 @@ _MATH_VOCAB = frozenset(
 _QUANTITY_QUESTIONS = ("how many", "how much", "how long", "how far", "what is the total", "what is the sum",
                        "what is the probability", "what is the mean", "what is the average", "find the value",
                        "calculate the", "compute the", "solve for")
-_QUESTION_WORDS = (b" how ", b" what ", b" find ", b" calculate ", b" compute ", b" solve ")
+_QUESTION_WORDS = ("how", "what", "find", "calculate", "compute", "solve")  # a quantity question needs one
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)?")
 _MATH_PHRASES = ("how many", "how much", "square root", "expected value")
+_HINT_WORDS = ("how", "square", "expected")  # the first words of `_MATH_PHRASES`
 _CODE_VOCAB = frozenset(
     b"code function functions method methods class variable variables install pip import module modules "
     b"package library api python javascript java rust bash shell command commands script compile compiler "
@@ -148,9 +152,10 @@ def _sample(text: str) -> str:
     return "\n".join(parts)
 
 
-def _word_problem(text: str, padded: bytes, lower: str | None) -> float:
-    """1.0 when the text asks for a quantity ("how many", "what is the total") and holds 3+ numbers."""
-    if not any(map(padded.__contains__, _QUESTION_WORDS)):
+def _word_problem(text: str, question_word: bool, lower: str | None) -> float:
+    """1.0 when the text asks for a quantity ("how many", "what is the total") and holds 3+ numbers;
+    `question_word`: one of `_QUESTION_WORDS` is among its words."""
+    if not question_word:
         return 0.0
     lower = text.lower() if lower is None else lower
     if "?" not in text or not any(map(lower.__contains__, _QUANTITY_QUESTIONS)):
@@ -163,21 +168,52 @@ def _word_problem(text: str, padded: bytes, lower: str | None) -> float:
             asked = asked or (end >= 0 and lower[end] == "?")
     if not asked:
         return 0.0
-    return 1.0 if len(_NUMBER.findall(text, 0, 20_000)) >= 3 else 0.0
+    return 1.0 if number_count(text, 20_000) >= 3 else 0.0
 
 
-def _word_stats(text: str, lower: str | None) -> tuple[int, int, int, bytes]:
+def reference_word_stats(text: str) -> tuple[int, int, int, bool, bool]:
+    """(words, math words, code words, a `_HINT_WORDS` word seen, a `_QUESTION_WORDS` word seen), where the
+    words are the maximal runs of ASCII letters, lower-cased. The reference: `word_stats` is its compiled
+    twin (`_scan.c`)."""
     # letters only, space-padded: a word `w` occurs iff b" w " is a substring (one C scan, no Counter)
     letters = text.encode("utf-8", "replace").translate(_TOKENS)
     tokens = letters.split()
     padded = b" " + letters + b" "
     # one dictionary pass counts both vocabularies: math words add 1, code words 1 << 32 (they share none)
     both = sum(filter(None, map(_VOCAB_WEIGHT.get, tokens)))
-    math_n, code_n = both & 0xFFFFFFFF, both >> 32
-    if b" how " in padded or b" square " in padded or b" expected " in padded:
+    hint = any(map(padded.__contains__, _PADDED_HINTS))
+    question = any(map(padded.__contains__, _PADDED_QUESTIONS))
+    return len(tokens), both & 0xFFFFFFFF, both >> 32, hint, question
+
+
+_PADDED_HINTS = tuple(f" {w} ".encode() for w in _HINT_WORDS)
+_PADDED_QUESTIONS = tuple(f" {w} ".encode() for w in _QUESTION_WORDS)
+
+
+def reference_arith_count(text: str) -> int:
+    return len(_ARITH.findall(text))
+
+
+def reference_number_count(text: str, endpos: int = -1) -> int:
+    return len(_NUMBER.findall(text, 0, len(text) if endpos < 0 else endpos))
+
+
+# the compiled twins of the three `reference_*` scans above (`compiled.py`)
+if _scan is not None:
+    _scan.configure_words(math=sorted(w.decode() for w in _MATH_VOCAB), code=sorted(w.decode() for w in _CODE_VOCAB),
+                          hint=_HINT_WORDS, question=_QUESTION_WORDS)
+    word_stats, arith_count, number_count = _scan.word_stats, _scan.arith_count, _scan.number_count
+else:
+    word_stats, arith_count, number_count = reference_word_stats, reference_arith_count, reference_number_count
+
+
+def _word_stats(text: str, lower: str | None) -> tuple[int, int, int, bool]:
+    """(words (at least 1), math vocabulary incl. phrases, code vocabulary, a question word seen)."""
+    words, math_n, code_n, hint, question = word_stats(text)
+    if hint:
         lower = text.lower() if lower is None else lower
-        math_n += sum(map(lower.count, _MATH_PHRASES))
-    return max(1, len(tokens)), math_n, code_n, padded
+        math_n += count_all(lower, _MATH_PHRASES)
+    return max(1, words), math_n, code_n, question
 
 
 def domain_features(text: str) -> dict[str, float]:
@@ -212,13 +248,13 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
         doc_code += sum(len(_NONEMPTY.findall(block)) for block in _RST_BLOCK.findall(outside))
     if ">>>" in outside:
         doc_code += len(_DOCTEST.findall(outside))
-    words, math_n, code_n, padded = _word_stats(text, lower)
+    words, math_n, code_n, question_word = _word_stats(text, lower)
     latex = len(_LATEX.findall(text)) if ("\\" in text or "$" in text or "math:" in text) else 0
     symbols = text.count("^")
     if any(map(text.__contains__, _ARITH_HINTS)):  # no operator, no arithmetic: skip the scan
-        symbols += len(_ARITH.findall(text))
+        symbols += arith_count(text)
     if not text.isascii():
-        symbols += sum(map(text.count, _MATH_SYMBOLS))
+        symbols += count_all(text, _MATH_SYMBOLS)
     code_share = lines["code"] / denom
     return {
         "n_lines": float(lines["n"] + fenced_lines),
@@ -238,9 +274,9 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
         "equation_share": lines["equation"] / denom,
         "math_words": 100.0 * math_n / words,
         "code_words": 100.0 * code_n / words,
-        "word_problem": _word_problem(text, padded, lower),
+        "word_problem": _word_problem(text, question_word, lower),
         # only math vocabulary reads it (`_scores`): counted where there is some, 0.0 elsewhere
-        "number_density": 100.0 * len(_NUMBER.findall(text)) / words if 100.0 * math_n / words > 0.5 else 0.0,
+        "number_density": 100.0 * number_count(text) / words if 100.0 * math_n / words > 0.5 else 0.0,
     }
 
 

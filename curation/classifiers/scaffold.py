@@ -32,10 +32,10 @@ from __future__ import annotations
 import math
 import re
 
-try:
-    from curation.classifiers._scaffold_lines import scaffold_lines as _compiled_line_counts
-except ImportError:  # built without a C compiler: `_line_counts` below gives the same numbers, more slowly
-    _compiled_line_counts = None
+from curation.classifiers.compiled import _scaffold_lines, count_all
+
+# built without a C compiler: `_line_counts` below gives the same numbers, more slowly (`compiled.py`)
+_compiled_line_counts = _scaffold_lines.scaffold_lines if _scaffold_lines is not None else None
 
 WEIGHTS: dict[str, float] = {
     "step_markers": 0.30,
@@ -63,7 +63,7 @@ _CONNECTIVES = ("therefore", "thus,", "thus ", "hence", "consequently", "it foll
 _PLAIN_CONNECTIVES = tuple(c for c in _CONNECTIVES if c.isascii() and "\\" not in c)
 _OTHER_CONNECTIVES = tuple(c for c in _CONNECTIVES if c not in _PLAIN_CONNECTIVES)
 _ASCII_MATH = b"0123456789+-*/=^<>()[]{}|\\_%"
-_UNICODE_MATH = "≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→"
+_UNICODE_MATH = tuple("≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→")
 _RELATION_HINTS = ("=", "<", ">", "\\")
 
 
@@ -76,7 +76,7 @@ def _math_chars(text: str) -> tuple[int, int]:
         compact = "".join(text.split())
         raw = compact.encode("utf-8", "replace")
         n_math = len(raw) - len(raw.translate(None, _ASCII_MATH))
-        return n_math + sum(map(compact.count, _UNICODE_MATH)), len(compact)
+        return n_math + count_all(compact, _UNICODE_MATH), len(compact)
     raw = text.encode("ascii")
     return len(raw) - len(raw.translate(None, _ASCII_MATH)), len(raw.translate(None, _ASCII_SPACE))
 
@@ -136,9 +136,9 @@ def text_features(text: str, lower: str) -> dict[str, float]:
     """`scaffold_features` of a non-blank `text` whose `lower()` the caller has already computed."""
     feats = {}
     n_math, n_chars = _math_chars(text)
-    connectives = sum(map(lower.count, _PLAIN_CONNECTIVES))
+    connectives = count_all(lower, _PLAIN_CONNECTIVES)
     if "\\" in text or not text.isascii():
-        connectives += sum(map(lower.count, _OTHER_CONNECTIVES))
+        connectives += count_all(lower, _OTHER_CONNECTIVES)
     if _compiled_line_counts is not None:
         n_lines, steps, derivation, chain, indented = _compiled_line_counts(text)
     else:

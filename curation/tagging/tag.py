@@ -9,6 +9,7 @@ of the same command resumes: datatrove skips the tasks recorded in `DIR/logs/com
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,17 @@ class TaggedParquetWriter(ParquetWriter):
         if self.with_tokens:
             row["n_tokens"] = md["n_tokens"]
         return row
+
+
+def _warn_if_not_compiled(*names: str) -> None:
+    """The heuristic's C scans are optional at install: without them the tags are the same, only slower."""
+    from curation.classifiers import compiled, heuristic, scaffold
+
+    if any(name in (heuristic.NAME, scaffold.HeuristicScaffold.name) for name in names) and not compiled.COMPILED:
+        print("warning: the heuristic tagger's compiled scans were not built (no C compiler or Python headers "
+              "when tracemix was installed), so their Python reference runs: the same tags, about 2x slower. "
+              "Install gcc and python3-dev, then reinstall (`make install` or `pip install -e .`).",
+              file=sys.stderr)
 
 
 def _check_tokenizer(name: str) -> None:
@@ -143,6 +155,8 @@ def run_tag(
     if scaffold.startswith("fasttext:"):
         scaffold = "fasttext:" + str(Path(scaffold.split(":", 1)[1]).expanduser().resolve())
     scorer = load_scaffold_scorer(scaffold)
+    if not quiet:
+        _warn_if_not_compiled(clf.name, scorer.name)
     if tokenizer:
         _check_tokenizer(tokenizer)
     output = Path(output).expanduser().resolve()

@@ -1,0 +1,29 @@
+"""The heuristic tagger's compiled scans, built by setup.py: `_scan.c` and `_scaffold_lines.c`.
+
+Each function in them is the twin of a Python reference that sits beside the rules it serves
+(`line_rules.reference_line_stats`, `heuristic.reference_*`, `scaffold._line_counts`), and tests check
+each pair equal. The extensions are optional: without a C compiler at install time they are `None` here,
+the references run instead, tags are the same, only about 2x slower, and `tracemix tag` warns.
+"""
+
+from __future__ import annotations
+
+try:
+    from curation.classifiers import _scan
+except ImportError:
+    _scan = None
+try:
+    from curation.classifiers import _scaffold_lines
+except ImportError:
+    _scaffold_lines = None
+
+COMPILED = _scan is not None and _scaffold_lines is not None
+
+
+def reference_count_all(text: str, patterns: tuple[str, ...]) -> int:
+    """Occurrences of all `patterns` in `text`, each counted as `str.count` does."""
+    return sum(map(text.count, patterns))
+
+
+# one scan for all patterns instead of one per pattern
+count_all = _scan.count_all if _scan is not None else reference_count_all
