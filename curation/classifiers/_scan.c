@@ -12,6 +12,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 
 typedef struct {
     Py_UCS4 *s;
@@ -35,11 +36,31 @@ static pats_t lists[N_LISTS];
 static int configured = 0;
 static PyObject *KEYS[8];  /* n, code, prose, comment, brace, indented, equation, md_block */
 
-/* one stripped line: characters [s, e) of the text, read as code points */
+/* one stripped line: characters [s, e) of the text, read as code points, and which characters it holds
+ * (`seen`: a bit per ASCII character; `high`: one above U+007F), so a search for a pattern whose first
+ * character the line lacks returns at once instead of scanning it */
 typedef struct {
     const Py_UCS4 *d;
     Py_ssize_t s, e;
+    uint64_t seen[2];
+    int high;
 } line_t;
+
+static inline void note_chars(line_t *ln) {
+    ln->seen[0] = ln->seen[1] = 0;
+    ln->high = 0;
+    for (Py_ssize_t i = ln->s; i < ln->e; i++) {
+        Py_UCS4 c = ln->d[i];
+        if (c < 128)
+            ln->seen[c >> 6] |= (uint64_t)1 << (c & 63);
+        else
+            ln->high = 1;
+    }
+}
+
+static inline int may_hold(const line_t *ln, Py_UCS4 c) {
+    return c < 128 ? (int)((ln->seen[c >> 6] >> (c & 63)) & 1) : ln->high;
+}
 
 #define CH(ln, i) ((ln)->d[(i)])
 
@@ -78,6 +99,8 @@ static int starts_with_any(const line_t *ln, const pats_t *ps) {
 
 /* `p in ln` for a pattern of a few characters (naive search: linear for a bounded pattern length) */
 static int contains(const line_t *ln, const Py_UCS4 *p, Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++)
+        if (!may_hold(ln, p[j])) return 0;
     Py_ssize_t last = ln->e - n;
     for (Py_ssize_t i = ln->s; i <= last; i++) {
         if (CH(ln, i) != p[0]) continue;
@@ -102,6 +125,7 @@ static int contains_any(const line_t *ln, const pats_t *ps) {
 }
 
 static int contains_char(const line_t *ln, Py_UCS4 c) {
+    if (!may_hold(ln, c)) return 0;
     for (Py_ssize_t i = ln->s; i < ln->e; i++)
         if (CH(ln, i) == c) return 1;
     return 0;
@@ -116,6 +140,7 @@ static inline int is_ascii_letter(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || 
 
 /* _LATEX_CMD.search(ln): a backslash before an ASCII letter */
 static int latex_cmd(const line_t *ln) {
+    if (!may_hold(ln, '\\')) return 0;
     for (Py_ssize_t i = ln->s; i + 1 < ln->e; i++)
         if (CH(ln, i) == '\\' && is_ascii_letter(CH(ln, i + 1))) return 1;
     return 0;
@@ -229,11 +254,7 @@ static int prose_match(const line_t *ln) {
     return words >= 5;
 }
 
-static int is_ascii_line(const line_t *ln) {
-    for (Py_ssize_t i = ln->s; i < ln->e; i++)
-        if (CH(ln, i) >= 128) return 0;
-    return 1;
-}
+static int is_ascii_line(const line_t *ln) { return !ln->high; }
 
 static PyObject *line_stats(PyObject *self, PyObject *arg) {
     if (!configured) {
@@ -265,7 +286,7 @@ static PyObject *line_stats(PyObject *self, PyObject *arg) {
     while (start <= len) {
         Py_ssize_t end = start;
         while (end < len && data[end] != '\n') end++;
-        line_t raw = {data, start, end};
+        line_t raw = {data, start, end, {0, 0}, 0};
         line_t ln = raw;
         while (ln.s < ln.e && Py_UNICODE_ISSPACE(CH(&ln, ln.s))) ln.s++;
         while (ln.e > ln.s && Py_UNICODE_ISSPACE(CH(&ln, ln.e - 1))) ln.e--;
@@ -275,6 +296,7 @@ static PyObject *line_stats(PyObject *self, PyObject *arg) {
             continue;
         }
         n++;
+        note_chars(&ln);
         Py_UCS4 r0 = CH(&raw, raw.s);
         int deep = 0;
         if (r0 == '\t') {
