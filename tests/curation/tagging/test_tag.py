@@ -234,3 +234,29 @@ def test_killed_run_resumes_where_it_stopped(demo, tmp_path):
     assert (out / "00000.parquet").stat().st_mtime_ns == done
     df = _rows(out)
     assert df.height == 80 and df["id"].n_unique() == 80
+
+
+def test_tagging_without_the_compiled_scans_warns_and_gives_the_same_rows(demo, tmp_path, capsys, monkeypatch):
+    from curation.classifiers import compiled, heuristic, line_rules, scaffold
+
+    fast = tmp_path / "fast"
+    run_tag(str(demo), fast, progress=False)
+    assert "compiled scans were not built" not in capsys.readouterr().err
+    # an install without a C compiler: every scan falls back to its Python reference
+    calls = []
+
+    def reference_line_stats(text):
+        calls.append(1)
+        return line_rules.reference_line_stats(text)
+
+    monkeypatch.setattr(compiled, "COMPILED", False)
+    monkeypatch.setattr(heuristic, "line_stats", reference_line_stats)
+    for name in ("word_stats", "arith_count", "number_count"):
+        monkeypatch.setattr(heuristic, name, getattr(heuristic, f"reference_{name}"))
+    monkeypatch.setattr(heuristic, "count_all", compiled.reference_count_all)
+    monkeypatch.setattr(scaffold, "count_all", compiled.reference_count_all)
+    monkeypatch.setattr(scaffold, "_compiled_line_counts", None)
+    slow = tmp_path / "slow"
+    run_tag(str(demo), slow, progress=False)
+    assert "compiled scans were not built" in capsys.readouterr().err
+    assert len(calls) == 80 and _rows(slow).equals(_rows(fast))
