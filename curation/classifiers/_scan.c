@@ -757,6 +757,69 @@ static PyObject *count_all(PyObject *self, PyObject *args) {
     return PyLong_FromLong(count);
 }
 
+/* fences(text) -> (spans, fenced lines): the (start, end) spans `_FENCE.finditer` gives, and the lines of
+ * them that `_NONEMPTY` counts. A fence opens at a line start (after spaces or tabs) with ``` or ~~~ on a
+ * line that ends in a newline, and closes at the first later line holding only the same three characters
+ * between spaces or tabs (the span ends before that line's newline), or runs to the end of the text. */
+static inline int blank_char(Py_UCS4 c) { return c == ' ' || c == '\t'; }
+
+static PyObject *fences(PyObject *self, PyObject *arg) {
+    int kind;
+    const void *data;
+    Py_ssize_t len;
+    if (unicode_args(arg, &kind, &data, &len) < 0) return NULL;
+    PyObject *spans = PyList_New(0);
+    if (spans == NULL) return NULL;
+    long fenced = 0;
+    Py_ssize_t line = 0;  /* a line start */
+    while (line < len) {
+        Py_ssize_t i = line;
+        while (i < len && blank_char(READ(i))) i++;
+        Py_UCS4 f = i + 2 < len ? READ(i) : 0;
+        Py_ssize_t eol = line;
+        while (eol < len && READ(eol) != '\n') eol++;
+        if (!((f == '`' || f == '~') && READ(i + 1) == f && READ(i + 2) == f) || eol == len) {
+            line = eol + 1;
+            continue;
+        }
+        /* opened: find the closing line */
+        Py_ssize_t end = len, m = eol + 1;
+        while (m < len) {
+            Py_ssize_t j = m;
+            while (j < len && blank_char(READ(j))) j++;
+            Py_ssize_t close_end = -1;
+            if (j + 2 < len && READ(j) == f && READ(j + 1) == f && READ(j + 2) == f) {
+                Py_ssize_t k = j + 3;
+                while (k < len && blank_char(READ(k))) k++;
+                if (k == len || READ(k) == '\n') close_end = k;
+            }
+            if (close_end >= 0) {
+                end = close_end;
+                break;
+            }
+            while (m < len && READ(m) != '\n') m++;
+            m++;
+        }
+        /* `_NONEMPTY` over the span: lines whose first character after spaces and tabs is not a space */
+        for (Py_ssize_t a = line; a < end;) {
+            Py_ssize_t k = a;
+            while (k < end && blank_char(READ(k))) k++;
+            if (k < end && !Py_UNICODE_ISSPACE(READ(k))) fenced++;
+            while (k < end && READ(k) != '\n') k++;
+            a = k + 1;
+        }
+        PyObject *span = Py_BuildValue("(nn)", line, end);
+        if (span == NULL || PyList_Append(spans, span) < 0) {
+            Py_XDECREF(span);
+            Py_DECREF(spans);
+            return NULL;
+        }
+        Py_DECREF(span);
+        line = end + 1;
+    }
+    return Py_BuildValue("(Nl)", spans, fenced);
+}
+
 #undef READ
 
 static PyMethodDef methods[] = {
@@ -768,6 +831,7 @@ static PyMethodDef methods[] = {
     {"arith_count", arith_count, METH_O, "arith_count(text) -> len(heuristic._ARITH.findall(text))"},
     {"number_count", number_count, METH_VARARGS,
      "number_count(text, endpos=-1) -> len(heuristic._NUMBER.findall(text, 0, endpos))"},
+    {"fences", fences, METH_O, "fences(text) -> (the spans of heuristic._FENCE, their non-empty lines)"},
     {"count_all", count_all, METH_VARARGS, "count_all(text, patterns) -> sum(map(text.count, patterns))"},
     {"configure_words", (PyCFunction)(void (*)(void))configure_words, METH_VARARGS | METH_KEYWORDS,
      "configure_words(math=, code=, hint=, question=): the vocabularies of heuristic.py"},

@@ -190,6 +190,13 @@ _PADDED_HINTS = tuple(f" {w} ".encode() for w in _HINT_WORDS)
 _PADDED_QUESTIONS = tuple(f" {w} ".encode() for w in _QUESTION_WORDS)
 
 
+def reference_fences(text: str) -> tuple[list[tuple[int, int]], int]:
+    """The spans of the fenced blocks and how many non-empty lines they hold."""
+    spans = [m.span() for m in _FENCE.finditer(text)]
+    # blocks start at a line start, so joined by "\n" they hold the same non-empty lines
+    return spans, len(_NONEMPTY.findall("\n".join(text[a:b] for a, b in spans))) if spans else 0
+
+
 def reference_arith_count(text: str) -> int:
     return len(_ARITH.findall(text))
 
@@ -198,13 +205,14 @@ def reference_number_count(text: str, endpos: int = -1) -> int:
     return len(_NUMBER.findall(text, 0, len(text) if endpos < 0 else endpos))
 
 
-# the compiled twins of the three `reference_*` scans above (`compiled.py`)
+# the compiled twins of the four `reference_*` scans above (`compiled.py`)
 if _scan is not None:
     _scan.configure_words(math=sorted(w.decode() for w in _MATH_VOCAB), code=sorted(w.decode() for w in _CODE_VOCAB),
                           hint=_HINT_WORDS, question=_QUESTION_WORDS)
-    word_stats, arith_count, number_count = _scan.word_stats, _scan.arith_count, _scan.number_count
+    word_stats, fences, arith_count, number_count = _scan.word_stats, _scan.fences, _scan.arith_count, _scan.number_count
 else:
-    word_stats, arith_count, number_count = reference_word_stats, reference_arith_count, reference_number_count
+    word_stats, fences = reference_word_stats, reference_fences
+    arith_count, number_count = reference_arith_count, reference_number_count
 
 
 def _word_stats(text: str, lower: str | None) -> tuple[int, int, int, bool]:
@@ -229,15 +237,13 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
     outside = text
     if "```" in text or "~~~" in text:
         # one scan: the blocks' spans give both their lines and the text outside them
-        spans = [m.span() for m in _FENCE.finditer(text)]
+        spans, fenced_lines = fences(text)
         if spans:
             n_fences, pieces, prev = len(spans), [], 0
             for start, end in spans:
                 pieces.append(text[prev:start])
                 prev = end
             pieces.append(text[prev:])
-            # blocks start at a line start, so joined by "\n" they hold the same non-empty lines
-            fenced_lines = len(_NONEMPTY.findall("\n".join(text[a:b] for a, b in spans)))
             outside = "\n".join(pieces)
     if "#[" in outside:  # CMake bracket comments: comment lines, not documentation with code blocks
         outside = _BRACKET_COMMENT.sub(lambda m: "\n".join("# " + ln for ln in m.group(0).split("\n")), outside)

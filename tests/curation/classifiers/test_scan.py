@@ -19,6 +19,7 @@ FRAGMENTS = [
     "/", "%", "\\frac{a}{b}", "\\le", "\\ge", "\\approx", "≤", "≥", "≈", "≠", "×", "÷", "^", "from ",
     " import ", "import ", "if ", "else", "SELECT ", "print(", "3", "12", "1.5", "3/4", "2,000", "٣", "²", "Ⅷ",
     "how", " how ", "square", "expected", "what", "find", "solve", "theorem", "proof", "function", "install",
+    "```", "```py\n", "~~~", "~~~\n", "``", "````", " ```\n", "\n```", "\n~~~ \n",
     "How many", "The", "Hello", "world", "word", "é", "ſ", "İ", "ı", "K", "_", "a1", "Z",
 ]
 texts = st.one_of(
@@ -50,6 +51,7 @@ def _check(text: str) -> None:
     assert line_rules.line_stats(text) == line_rules.reference_line_stats(text), repr(text)
     assert heuristic.word_stats(text) == heuristic.reference_word_stats(text), repr(text)
     assert heuristic.arith_count(text) == heuristic.reference_arith_count(text), repr(text)
+    assert tuple(heuristic.fences(text)) == heuristic.reference_fences(text), repr(text)
     for patterns in COUNTED:
         assert compiled.count_all(text, patterns) == compiled.reference_count_all(text, patterns), repr(text)
     for end in (-1, 0, 7, len(text) // 2):
@@ -84,6 +86,7 @@ def test_equal_to_the_references_on_edge_cases(text):
 @pytest.mark.parametrize(
     "text",
     ["=" * 200_000, "\n" * 200_000, " " * 200_000 + "x", "a " * 100_000, "1 " * 100_000, "1.1." * 50_000,
+     "```\n" * 100_000, "```\n" + "x\n" * 100_000,
      "(" * 200_000 + ")", "\\f" * 100_000, "- " * 100_000, "“" * 200_000, "3 -" * 60_000],
 )
 def test_linear_on_adversarial_lines(text):
@@ -92,5 +95,6 @@ def test_linear_on_adversarial_lines(text):
     heuristic.word_stats(text)
     heuristic.arith_count(text)
     heuristic.number_count(text)
+    heuristic.fences(text)
     compiled.count_all(text, ("==", "=", "aa", "a "))
     assert time.perf_counter() - start < 0.5

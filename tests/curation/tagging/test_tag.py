@@ -251,7 +251,7 @@ def test_tagging_without_the_compiled_scans_warns_and_gives_the_same_rows(demo, 
 
     monkeypatch.setattr(compiled, "COMPILED", False)
     monkeypatch.setattr(heuristic, "line_stats", reference_line_stats)
-    for name in ("word_stats", "arith_count", "number_count"):
+    for name in ("word_stats", "fences", "arith_count", "number_count"):
         monkeypatch.setattr(heuristic, name, getattr(heuristic, f"reference_{name}"))
     monkeypatch.setattr(heuristic, "count_all", compiled.reference_count_all)
     monkeypatch.setattr(scaffold, "count_all", compiled.reference_count_all)
