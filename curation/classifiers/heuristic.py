@@ -35,9 +35,9 @@ and each domain gets a hand-set linear score; `predict` returns their softmax, s
 sum to 1 and the arg-max is the label. The weights were set by reading feature values on the generated
 demo corpus and on the development split of a real sample (`benchmarks/accuracy_tag.py`); the real
 test split is only reported, never tuned on. Throughput: the per-line and per-word work (`line_stats`,
-`word_stats`) and two per-character counts run in C (`_scan.c`, a twin of the `reference_*` Python
-functions, which stay the definition and the fallback without a compiler; tests check them equal), plus
-a few regexes that scan at C speed; documents longer than `_SAMPLE_CHARS` are judged on evenly
+`word_stats`), the fenced blocks and the character counts run in C (`_scan.c`, twins of the `reference_*`
+Python functions, which stay the definition and the fallback without a compiler; tests check them
+equal), plus a few regexes that scan at C speed; documents longer than `_SAMPLE_CHARS` are judged on evenly
 spaced windows, and `ast` parses at most a `_PARSE_WINDOW` prefix cut before a top-level statement. The
 parse runs only when it can change the label (`_predict`): it only ever raises pure_code.
 
