@@ -531,6 +531,27 @@ static inline int lookup_word(const char *w, Py_ssize_t n) {
 }
 
 /* word_stats(text) -> (words, math words, code words, a phrase-hint word seen, a question word seen) */
+#define WORD_LOOP(TYPE)                                                                            \
+    {                                                                                              \
+        const TYPE *t = (const TYPE *)data;                                                        \
+        for (Py_ssize_t i = 0; i <= len; i++) {                                                    \
+            Py_UCS4 c = i < len ? t[i] : ' ';                                                      \
+            if ((c | 32) >= 'a' && (c | 32) <= 'z') {                                              \
+                if (n <= MAX_WORD) w[n] = (char)(c | 32);                                          \
+                n++;                                                                               \
+                continue;                                                                          \
+            }                                                                                      \
+            if (n) {                                                                               \
+                words++;                                                                           \
+                int mask = lookup_word(w, n);                                                      \
+                math += (mask & W_MATH) != 0;                                                      \
+                code += (mask & W_CODE) != 0;                                                      \
+                seen |= mask;                                                                      \
+                n = 0;                                                                             \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
 static PyObject *word_stats(PyObject *self, PyObject *arg) {
     if (!words_configured) {
         PyErr_SetString(PyExc_RuntimeError, "_scan.configure_words() has not been called");
@@ -548,22 +569,16 @@ static PyObject *word_stats(PyObject *self, PyObject *arg) {
     int seen = 0;
     char w[MAX_WORD + 1];
     Py_ssize_t n = 0;  /* letters of the current word (only the first MAX_WORD + 1 kept: longer never match) */
-    for (Py_ssize_t i = 0; i <= len; i++) {
-        Py_UCS4 c = i < len ? PyUnicode_READ(kind, data, i) : ' ';
-        if (c >= 'A' && c <= 'Z') c += 32;
-        if (c >= 'a' && c <= 'z') {
-            if (n <= MAX_WORD) w[n] = (char)c;
-            n++;
-            continue;
-        }
-        if (n) {
-            words++;
-            int mask = lookup_word(w, n);
-            math += (mask & W_MATH) != 0;
-            code += (mask & W_CODE) != 0;
-            seen |= mask;
-            n = 0;
-        }
+    /* `c | 32` lower-cases an ASCII letter, and lands in 'a'-'z' for 'A'-'Z' and 'a'-'z' only */
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND:
+        WORD_LOOP(Py_UCS1)
+        break;
+    case PyUnicode_2BYTE_KIND:
+        WORD_LOOP(Py_UCS2)
+        break;
+    default:
+        WORD_LOOP(Py_UCS4)
     }
     return Py_BuildValue("(lllOO)", words, math, code, (seen & W_HINT) ? Py_True : Py_False,
                          (seen & W_QUESTION) ? Py_True : Py_False);
@@ -820,6 +835,64 @@ static PyObject *fences(PyObject *self, PyObject *arg) {
     return Py_BuildValue("(Nl)", spans, fenced);
 }
 
+/* math_chars(text, ascii_math, other_math) -> (math characters, non-space characters): the counts of
+ * `scaffold.reference_math_chars`, where a math character is one of `ascii_math` (ASCII) or `other_math` */
+#define MATH_LOOP(TYPE)                                                                   \
+    {                                                                                     \
+        const TYPE *t = (const TYPE *)data;                                               \
+        for (Py_ssize_t i = 0; i < len; i++) {                                            \
+            Py_UCS4 c = t[i];                                                             \
+            if (c < 128) {                                                                \
+                n_math += ascii[c];                                                       \
+                n_chars += !Py_UNICODE_ISSPACE(c);                                        \
+                continue;                                                                 \
+            }                                                                             \
+            n_chars += !Py_UNICODE_ISSPACE(c);                                            \
+            for (Py_ssize_t k = 0; k < n_other; k++)                                      \
+                if (PyUnicode_READ(okind, odata, k) == c) {                               \
+                    n_math++;                                                             \
+                    break;                                                                \
+                }                                                                         \
+        }                                                                                 \
+    }
+
+static PyObject *math_chars(PyObject *self, PyObject *args) {
+    PyObject *arg, *ascii_math, *other_math;
+    int kind, akind, okind;
+    const void *data, *adata, *odata;
+    Py_ssize_t len, n_ascii, n_other;
+    if (!PyArg_ParseTuple(args, "OOO:math_chars", &arg, &ascii_math, &other_math)) return NULL;
+    if (unicode_args(arg, &kind, &data, &len) < 0 || unicode_args(ascii_math, &akind, &adata, &n_ascii) < 0 ||
+        unicode_args(other_math, &okind, &odata, &n_other) < 0)
+        return NULL;
+    unsigned char ascii[128] = {0};
+    for (Py_ssize_t k = 0; k < n_ascii; k++) {
+        Py_UCS4 c = PyUnicode_READ(akind, adata, k);
+        if (c >= 128) {
+            PyErr_SetString(PyExc_ValueError, "math_chars(): ascii_math holds only ASCII characters");
+            return NULL;
+        }
+        ascii[c] = 1;
+    }
+    for (Py_ssize_t k = 0; k < n_other; k++)
+        if (PyUnicode_READ(okind, odata, k) < 128) {
+            PyErr_SetString(PyExc_ValueError, "math_chars(): other_math holds only non-ASCII characters");
+            return NULL;
+        }
+    long n_math = 0, n_chars = 0;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND:
+        MATH_LOOP(Py_UCS1)
+        break;
+    case PyUnicode_2BYTE_KIND:
+        MATH_LOOP(Py_UCS2)
+        break;
+    default:
+        MATH_LOOP(Py_UCS4)
+    }
+    return Py_BuildValue("(ll)", n_math, n_chars);
+}
+
 #undef READ
 
 static PyMethodDef methods[] = {
@@ -832,6 +905,8 @@ static PyMethodDef methods[] = {
     {"number_count", number_count, METH_VARARGS,
      "number_count(text, endpos=-1) -> len(heuristic._NUMBER.findall(text, 0, endpos))"},
     {"fences", fences, METH_O, "fences(text) -> (the spans of heuristic._FENCE, their non-empty lines)"},
+    {"math_chars", math_chars, METH_VARARGS,
+     "math_chars(text, ascii_math, other_math) -> (math characters, non-space characters)"},
     {"count_all", count_all, METH_VARARGS, "count_all(text, patterns) -> sum(map(text.count, patterns))"},
     {"configure_words", (PyCFunction)(void (*)(void))configure_words, METH_VARARGS | METH_KEYWORDS,
      "configure_words(math=, code=, hint=, question=): the vocabularies of heuristic.py"},

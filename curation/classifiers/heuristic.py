@@ -69,6 +69,7 @@ _NOT_PYTHON = re.compile(r"(?m)^[^#\n]*\)[ \t]*\{[ \t]*$")
 _BRACKET_COMMENT = re.compile(r"(?m)^#\[(=*)\[[^\n]*(?:\n(?!#?\]\1\])[^\n]*)*+(?:\n#?\]\1\][^\n]*)?")
 _FENCE = re.compile(r"(?ms)^[ \t]*(```|~~~)[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)")
 _NONEMPTY = re.compile(r"(?m)^[ \t]*\S")
+_SHEBANG = re.compile(r"\s*+#!")  # `text.lstrip().startswith("#!")` without copying the text
 _RST_BLOCK = re.compile(r"(?m)^(?!\.\. math)[^\n]*::[ \t]*(?:\w[\w+-]*)?[ \t]*\n(?:[ \t]*\n)+((?:(?:[ \t]+\S[^\n]*)?\n)+)")
 _DOCTEST = re.compile(r"(?m)^[ \t]*(?:>>>|\.\.\.)[ \t]")
 _LATEX = re.compile(
@@ -273,7 +274,7 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
         "prose_share": lines["prose"] / denom,
         "parses_python": (-1.0 if lazy_parse else _parses_python(full)) if code_share >= 0.2 and not n_fences
         else 0.0,
-        "shebang": 1.0 if text.lstrip().startswith("#!") else 0.0,
+        "shebang": 1.0 if _SHEBANG.match(text) else 0.0,
         "brace_share": lines["brace"] / denom,
         "latex_density": 100.0 * latex / words,
         "symbol_density": 100.0 * symbols / words,

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import re
 
-from curation.classifiers.compiled import _scaffold_lines, count_all
+from curation.classifiers.compiled import _scaffold_lines, _scan, count_all
 
 # built without a C compiler: `_line_counts` below gives the same numbers, more slowly (`compiled.py`)
 _compiled_line_counts = _scaffold_lines.scaffold_lines if _scaffold_lines is not None else None
@@ -70,8 +70,9 @@ _RELATION_HINTS = ("=", "<", ">", "\\")
 _ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what `str.split()` separates on in ASCII text
 
 
-def _math_chars(text: str) -> tuple[int, int]:
-    """(digits and math symbols, non-space characters), counted with C-speed string methods."""
+def reference_math_chars(text: str) -> tuple[int, int]:
+    """(digits and math symbols, non-space characters), counted with C-speed string methods; the reference
+    of `_math_chars`, a compiled twin (`compiled.py`)."""
     if not text.isascii():
         compact = "".join(text.split())
         raw = compact.encode("utf-8", "replace")
@@ -79,6 +80,13 @@ def _math_chars(text: str) -> tuple[int, int]:
         return n_math + count_all(compact, _UNICODE_MATH), len(compact)
     raw = text.encode("ascii")
     return len(raw) - len(raw.translate(None, _ASCII_MATH)), len(raw.translate(None, _ASCII_SPACE))
+
+
+def _compiled_math_chars(text: str, ascii_math: str = _ASCII_MATH.decode(), other: str = "".join(_UNICODE_MATH)):
+    return _scan.math_chars(text, ascii_math, other)
+
+
+_math_chars = _compiled_math_chars if _scan is not None else reference_math_chars
 
 
 # Whole-text passes (one C scan each) instead of a Python loop over lines. They run on "\n" + text: each

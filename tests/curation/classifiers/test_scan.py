@@ -51,6 +51,7 @@ def _check(text: str) -> None:
     assert line_rules.line_stats(text) == line_rules.reference_line_stats(text), repr(text)
     assert heuristic.word_stats(text) == heuristic.reference_word_stats(text), repr(text)
     assert heuristic.arith_count(text) == heuristic.reference_arith_count(text), repr(text)
+    assert scaffold._math_chars(text) == scaffold.reference_math_chars(text), repr(text)
     assert tuple(heuristic.fences(text)) == heuristic.reference_fences(text), repr(text)
     for patterns in COUNTED:
         assert compiled.count_all(text, patterns) == compiled.reference_count_all(text, patterns), repr(text)
@@ -96,5 +97,6 @@ def test_linear_on_adversarial_lines(text):
     heuristic.arith_count(text)
     heuristic.number_count(text)
     heuristic.fences(text)
+    scaffold._math_chars(text)
     compiled.count_all(text, ("==", "=", "aa", "a "))
     assert time.perf_counter() - start < 0.5

@@ -256,6 +256,7 @@ def test_tagging_without_the_compiled_scans_warns_and_gives_the_same_rows(demo, 
     monkeypatch.setattr(heuristic, "count_all", compiled.reference_count_all)
     monkeypatch.setattr(scaffold, "count_all", compiled.reference_count_all)
     monkeypatch.setattr(scaffold, "_compiled_line_counts", None)
+    monkeypatch.setattr(scaffold, "_math_chars", scaffold.reference_math_chars)
     slow = tmp_path / "slow"
     run_tag(str(demo), slow, progress=False)
     assert "compiled scans were not built" in capsys.readouterr().err
