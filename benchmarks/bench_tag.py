@@ -8,6 +8,7 @@ documents (about 450 bytes: the fixed cost per document dominates), and `real`, 
 RSS is the pipeline's own):
   copy         datatrove JsonlReader -> ParquetWriter (the I/O floor)
   heuristic    `tracemix tag` with the default classifier (domain + scaffold score)
+  heuristic_python  the same with TRACEMIX_PURE_PYTHON=1: the Python references of its compiled scans
   fasttext     `tracemix tag --classifier fasttext:MODEL` (model trained here on demo labels)
   dt_fasttext  datatrove JsonlReader -> FastTextClassifierFilter (keep-all) -> ParquetWriter, same model
 and peak RSS of the fastText tagging at MB/4 and MB (flat memory = streaming). Goals: heuristic >= 0.5x copy;
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "bench_tag.json"
-MODES = ("copy", "heuristic", "fasttext", "dt_fasttext")
+MODES = ("copy", "heuristic", "heuristic_python", "fasttext", "dt_fasttext")
 
 
 def _real_documents() -> list[tuple[str, str, str]]:
@@ -139,7 +140,7 @@ def _measure(mode: str, input_file: str, output: str, model: str | None, warm_up
         return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
     from curation.tagging.tag import run_tag
 
-    classifier = "heuristic" if mode == "heuristic" else f"fasttext:{model}"
+    classifier = f"fasttext:{model}" if mode == "fasttext" else "heuristic"
     start, cpu = time.perf_counter(), time.process_time()
     run_tag(input_file, output, classifier, tasks=1, workers=1, progress=False, quiet=True)
     return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
@@ -149,7 +150,8 @@ def run_child(mode: str, input_file: str, output: str, model: str | None) -> dic
     cmd = [sys.executable, __file__, "--_child", mode, "--_input", input_file, "--_output", output]
     if model:
         cmd += ["--_model", model]
-    env = os.environ | {"LOGURU_LEVEL": "WARNING", "DATATROVE_LOG_LEVEL": "WARNING"}
+    env = os.environ | {"LOGURU_LEVEL": "WARNING", "DATATROVE_LOG_LEVEL": "WARNING",
+                        "TRACEMIX_PURE_PYTHON": "1" if mode == "heuristic_python" else "0"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
     _, status, usage = os.wait4(proc.pid, 0)
     out = proc.stdout.read().decode()
@@ -233,6 +235,9 @@ def bench_corpus(kind: str, mb_target: float, work: Path, modes: list[str], mode
     goals = {}
     if "heuristic_vs_copy" in ratios:
         goals["heuristic >= 0.5x copy"] = ratios["heuristic_vs_copy"] >= 0.5
+    if {"heuristic", "heuristic_python"} <= set(runs):  # the compiled scans against their references
+        for key, out in (("mb_per_cpu_s", ratios), ("mb_per_s", wall_ratios)):
+            out["heuristic_vs_heuristic_python"] = runs["heuristic"][key] / runs["heuristic_python"][key]
     if "fasttext_tag_vs_dt_fasttext_filter" in ratios:
         goals["fasttext tag >= datatrove fastText filter"] = ratios["fasttext_tag_vs_dt_fasttext_filter"] >= 1.0
     goals["flat memory (peak RSS grows < 1.5x for 4x input)"] = memory["growth"] < 1.5

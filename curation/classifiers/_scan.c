@@ -14,6 +14,19 @@
 #include <Python.h>
 #include <stdint.h>
 
+/* `arg` as a ready str: its width, code units and length */
+static int unicode_args(PyObject *arg, int *kind, const void **data, Py_ssize_t *len) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "expected a str");
+        return -1;
+    }
+    if (PyUnicode_READY(arg) < 0) return -1;
+    *kind = PyUnicode_KIND(arg);
+    *data = PyUnicode_DATA(arg);
+    *len = PyUnicode_GET_LENGTH(arg);
+    return 0;
+}
+
 typedef struct {
     Py_UCS4 *s;
     Py_ssize_t n;
@@ -261,12 +274,12 @@ static PyObject *line_stats(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_RuntimeError, "_scan.configure_lines() has not been called");
         return NULL;
     }
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "line_stats() takes a str");
-        return NULL;
-    }
-    if (PyUnicode_READY(arg) < 0) return NULL;
-    Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    int kind;
+    const void *raw_data;
+    Py_ssize_t len;
+    if (unicode_args(arg, &kind, &raw_data, &len) < 0) return NULL;
+    (void)kind;  /* read below through one code-point copy instead */
+    (void)raw_data;
     /* one copy as code points: every check then reads the buffer directly, whatever the string's width */
     Py_UCS4 stack[4096];
     Py_UCS4 *data = len < 4096 ? stack : PyMem_Malloc((len + 1) * sizeof(Py_UCS4));
@@ -557,14 +570,10 @@ static PyObject *word_stats(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_RuntimeError, "_scan.configure_words() has not been called");
         return NULL;
     }
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "word_stats() takes a str");
-        return NULL;
-    }
-    if (PyUnicode_READY(arg) < 0) return NULL;
-    int kind = PyUnicode_KIND(arg);
-    const void *data = PyUnicode_DATA(arg);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    int kind;
+    const void *data;
+    Py_ssize_t len;
+    if (unicode_args(arg, &kind, &data, &len) < 0) return NULL;
     long words = 0, math = 0, code = 0;
     int seen = 0;
     char w[MAX_WORD + 1];
@@ -593,17 +602,6 @@ static inline int is_decimal(Py_UCS4 c) {
 
 #define READ(i) PyUnicode_READ(kind, data, (i))
 
-static int unicode_args(PyObject *arg, int *kind, const void **data, Py_ssize_t *len) {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "expected a str");
-        return -1;
-    }
-    if (PyUnicode_READY(arg) < 0) return -1;
-    *kind = PyUnicode_KIND(arg);
-    *data = PyUnicode_DATA(arg);
-    *len = PyUnicode_GET_LENGTH(arg);
-    return 0;
-}
 
 /* _ARITH: `\d[ \t]*[+*\/×÷^=][ \t]*[-\d(a-z]` or `\d[ \t]+-[ \t]+[\d(a-z]` */
 static PyObject *arith_count(PyObject *self, PyObject *arg) {

@@ -8,6 +8,10 @@ the references run instead, tags are the same, only about 2x slower, and `tracem
 
 from __future__ import annotations
 
+import os
+
+# TRACEMIX_PURE_PYTHON=1 runs the references even where the extensions are built (to compare the two)
+PURE_PYTHON = os.environ.get("TRACEMIX_PURE_PYTHON", "") not in ("", "0")
 try:
     from curation.classifiers import _scan
 except ImportError:
@@ -16,6 +20,8 @@ try:
     from curation.classifiers import _scaffold_lines
 except ImportError:
     _scaffold_lines = None
+if PURE_PYTHON:
+    _scan = _scaffold_lines = None
 
 COMPILED = _scan is not None and _scaffold_lines is not None
 

@@ -77,7 +77,8 @@ def _warn_if_not_compiled(*names: str) -> None:
     """The heuristic's C scans are optional at install: without them the tags are the same, only slower."""
     from curation.classifiers import compiled, heuristic, scaffold
 
-    if any(name in (heuristic.NAME, scaffold.HeuristicScaffold.name) for name in names) and not compiled.COMPILED:
+    if any(name in (heuristic.NAME, scaffold.HeuristicScaffold.name) for name in names) and not compiled.COMPILED \
+            and not compiled.PURE_PYTHON:
         print("warning: the heuristic tagger's compiled scans were not built (no C compiler or Python headers "
               "when tracemix was installed), so their Python reference runs: the same tags, about 2x slower. "
               "Install gcc and python3-dev, then reinstall (`make install` or `pip install -e .`).",
