@@ -743,8 +743,8 @@ static PyObject *count_all(PyObject *self, PyObject *args) {
         }
         p->first = PyUnicode_READ(p->kind, p->data, 0);
         p->second = p->len > 1 ? PyUnicode_READ(p->kind, p->data, 1) : 0;
-        if (p->first == 0 || (p->len > 1 && p->second == 0)) {
-            PyErr_SetString(PyExc_ValueError, "count_all() patterns must not start with NUL characters");
+        if (p->len > 1 && p->second == 0) {  /* 0 marks a one-character pattern */
+            PyErr_SetString(PyExc_ValueError, "count_all() patterns must not have NUL as second character");
             return NULL;
         }
         p->next = 0;

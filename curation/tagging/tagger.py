@@ -49,7 +49,7 @@ class NormaliseText(PipelineStep):
     type = "✂️ - FORMATTER"
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from curation.tagging.records import CONTROL_CHARS, flatten_messages
+        from curation.tagging.records import CONTROL_CHARS, flatten_messages, has_control_chars
 
         for doc in data:
             with self.track_time():
@@ -62,7 +62,7 @@ class NormaliseText(PipelineStep):
                         doc.metadata["messages"] = cleaned
                         doc.text = flatten_messages(cleaned)
                         self.stat_update("cleaned")
-                elif CONTROL_CHARS.search(doc.text):
+                elif has_control_chars(doc.text):
                     doc.text = CONTROL_CHARS.sub("", doc.text)
                     self.stat_update("cleaned")
                 if not doc.text.strip():

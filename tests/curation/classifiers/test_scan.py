@@ -8,10 +8,12 @@ from hypothesis import strategies as st
 
 from curation.classifiers import compiled, heuristic, line_rules, scaffold
 from curation.demo.data import iter_documents
+from curation.tagging.records import CONTROL_CHARS, has_control_chars
 
 # the syntax the rules look at, plus the characters where Python's Unicode classes differ from ASCII ones
 FRAGMENTS = [
-    "\n", "\n", "\n\n", " ", " ", "  ", "    ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\xa0",
+    "\n", "\n", "\n\n", " ", " ", "  ", "    ", "\t", "\r", "\x00", "\x07", "\x1f", "\ufeff", "\x7f",
+    "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\xa0",
     "=", "==", "!=", "+=", "//=", "<<=", ">>=", "-=", "=>", "->", "x", "ab", "a_b", "self.x", "a.b[0]", "'k'",
     "def ", "class ", "return", "return ", "{", "}", ";", "};", "fi", "done", "then", "; then", "; do", "):",
     ":", ",", "(", ")", "[", "]", "foo(", "f(x)", "/*", "*/", "* ", "# ", "#\t", "//", " // ", "  #", "-- ",
@@ -35,6 +37,7 @@ SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[Heal
 def test_count_all_refuses_patterns_it_cannot_count():
     from curation.classifiers import _scan
 
+    assert _scan.count_all("a\x00b\x00", ("\x00",)) == 2
     with pytest.raises(ValueError, match="empty"):
         _scan.count_all("abc", ("a", ""))
     with pytest.raises(ValueError, match="at most"):
@@ -52,6 +55,7 @@ def _check(text: str) -> None:
     assert heuristic.word_stats(text) == heuristic.reference_word_stats(text), repr(text)
     assert heuristic.arith_count(text) == heuristic.reference_arith_count(text), repr(text)
     assert scaffold._math_chars(text) == scaffold.reference_math_chars(text), repr(text)
+    assert has_control_chars(text) == (CONTROL_CHARS.search(text) is not None), repr(text)
     assert tuple(heuristic.fences(text)) == heuristic.reference_fences(text), repr(text)
     for patterns in COUNTED:
         assert compiled.count_all(text, patterns) == compiled.reference_count_all(text, patterns), repr(text)
