@@ -139,9 +139,10 @@ class RecordsMixin:
             messages is not None and not any(_VISIBLE.search(m["content"]) for m in messages)
         ):
             raise BadRecord("empty_text", "text is empty or whitespace only")
-        n_bytes = len(text.encode("utf-8", "surrogatepass"))
-        if self.max_doc_bytes is not None and n_bytes > self.max_doc_bytes:
-            raise BadRecord("too_large", f"{n_bytes} bytes > max_doc_bytes={self.max_doc_bytes}")
+        if self.max_doc_bytes is not None:  # the size costs a copy of the text: only when it is checked
+            n_bytes = len(text.encode("utf-8", "surrogatepass"))
+            if n_bytes > self.max_doc_bytes:
+                raise BadRecord("too_large", f"{n_bytes} bytes > max_doc_bytes={self.max_doc_bytes}")
         doc_id = record.pop(self.id_key, None)
         metadata = {k: v for k, v in record.items() if k != "metadata"}
         metadata["source"] = str(record.get("source") or source)
