@@ -719,6 +719,19 @@ static inline void count_one(counted_t *p, int kind, const void *data, Py_ssize_
         }                                                                                         \
     }
 
+#define SINGLE_LOOP(TYPE)                                                                         \
+    {                                                                                             \
+        const TYPE *t = (const TYPE *)data;                                                       \
+        for (Py_ssize_t i = 0; i < len; i++) {                                                    \
+            Py_UCS4 c = t[i];                                                                     \
+            if (c < 256) {                                                                        \
+                count += member[c];                                                               \
+            } else {                                                                              \
+                for (int h = 0; h < n_high; h++) count += pats[high[h]].first == c;               \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
 static PyObject *count_all(PyObject *self, PyObject *args) {
     PyObject *arg, *tuple;
     int kind;
@@ -757,6 +770,25 @@ static PyObject *count_all(PyObject *self, PyObject *args) {
         }
     }
     long count = 0;
+    int single = 1;  /* every pattern one character long: a membership test per character */
+    for (Py_ssize_t k = 0; k < n; k++) single &= pats[k].len == 1;
+    if (single) {
+        unsigned char member[256] = {0};
+        for (Py_ssize_t k = 0; k < n; k++) {
+            if (pats[k].first < 256) member[pats[k].first]++;  /* a repeated pattern counts again */
+        }
+        switch (kind) {
+        case PyUnicode_1BYTE_KIND:
+            SINGLE_LOOP(Py_UCS1)
+            break;
+        case PyUnicode_2BYTE_KIND:
+            SINGLE_LOOP(Py_UCS2)
+            break;
+        default:
+            SINGLE_LOOP(Py_UCS4)
+        }
+        return PyLong_FromLong(count);
+    }
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
         COUNT_LOOP(Py_UCS1)

@@ -28,9 +28,9 @@ texts = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=80).map("".join),
     st.text(max_size=300),
 )
-# pattern sets counted at once: the classifiers' own, and overlapping ones ("aa" in "aaa" counts once)
+# pattern sets counted at once: the classifiers' own, overlapping and repeated ones ("aa" in "aaa" counts once)
 COUNTED = [heuristic._MATH_SYMBOLS, heuristic._MATH_PHRASES, scaffold._PLAIN_CONNECTIVES, scaffold._OTHER_CONNECTIVES,
-           scaffold._UNICODE_MATH, ("aa", "a", "a"), ("==", "=", "≤", "≤≥", "\\le")]
+           scaffold._UNICODE_MATH, ("aa", "a", "a"), ("a", "a", "≤", "\x00"), ("==", "=", "≤", "≤≥", "\\le")]
 SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
