@@ -687,6 +687,7 @@ typedef struct {
     const void *data;
     Py_ssize_t len, next;  /* `next`: where this pattern's next occurrence may start (no overlaps) */
     Py_UCS4 first, second; /* `second`: 0 for a one-character pattern */
+    long hits;
     int chain;             /* another pattern with the same first character (below U+0100), or -1 */
 } counted_t;
 
@@ -696,6 +697,7 @@ static inline void count_one(counted_t *p, int kind, const void *data, Py_ssize_
     while (j < p->len && PyUnicode_READ(kind, data, i + j) == PyUnicode_READ(p->kind, p->data, j)) j++;
     if (j == p->len) {
         (*count)++;
+        p->hits++;
         p->next = i + p->len;
     }
 }
@@ -725,42 +727,43 @@ static inline void count_one(counted_t *p, int kind, const void *data, Py_ssize_
         for (Py_ssize_t i = 0; i < len; i++) {                                                    \
             Py_UCS4 c = t[i];                                                                     \
             if (c < 256) {                                                                        \
-                count += member[c];                                                               \
+                hist[c]++;                                                                        \
             } else {                                                                              \
-                for (int h = 0; h < n_high; h++) count += pats[high[h]].first == c;               \
+                for (int h = 0; h < n_high; h++) pats[high[h]].hits += pats[high[h]].first == c;  \
             }                                                                                     \
         }                                                                                         \
     }
 
-static PyObject *count_all(PyObject *self, PyObject *args) {
+/* counts every pattern of `args` = (text, patterns) into `pats[k].hits`; the number of patterns, or -1 */
+static Py_ssize_t count_patterns(PyObject *args, counted_t *pats) {
     PyObject *arg, *tuple;
     int kind;
     const void *data;
     Py_ssize_t len;
-    if (!PyArg_ParseTuple(args, "OO!:count_all", &arg, &PyTuple_Type, &tuple)) return NULL;
-    if (unicode_args(arg, &kind, &data, &len) < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "OO!", &arg, &PyTuple_Type, &tuple)) return -1;
+    if (unicode_args(arg, &kind, &data, &len) < 0) return -1;
     Py_ssize_t n = PyTuple_GET_SIZE(tuple);
     if (n > MAX_COUNT_PATTERNS) {
         PyErr_Format(PyExc_ValueError, "count_all() takes at most %d patterns", MAX_COUNT_PATTERNS);
-        return NULL;
+        return -1;
     }
-    counted_t pats[MAX_COUNT_PATTERNS];
     int head[256], high[MAX_COUNT_PATTERNS], n_high = 0;
     for (int c = 0; c < 256; c++) head[c] = -1;
     for (Py_ssize_t k = 0; k < n; k++) {
         counted_t *p = &pats[k];
-        if (unicode_args(PyTuple_GET_ITEM(tuple, k), &p->kind, &p->data, &p->len) < 0) return NULL;
+        if (unicode_args(PyTuple_GET_ITEM(tuple, k), &p->kind, &p->data, &p->len) < 0) return -1;
         if (p->len == 0) {
             PyErr_SetString(PyExc_ValueError, "count_all() patterns must not be empty");
-            return NULL;
+            return -1;
         }
         p->first = PyUnicode_READ(p->kind, p->data, 0);
         p->second = p->len > 1 ? PyUnicode_READ(p->kind, p->data, 1) : 0;
         if (p->len > 1 && p->second == 0) {  /* 0 marks a one-character pattern */
             PyErr_SetString(PyExc_ValueError, "count_all() patterns must not have NUL as second character");
-            return NULL;
+            return -1;
         }
         p->next = 0;
+        p->hits = 0;
         p->chain = -1;
         if (p->first < 256) {
             p->chain = head[p->first];
@@ -769,14 +772,11 @@ static PyObject *count_all(PyObject *self, PyObject *args) {
             high[n_high++] = (int)k;
         }
     }
-    long count = 0;
-    int single = 1;  /* every pattern one character long: a membership test per character */
+    long count = 0;  /* the sum, kept by `count_one` */
+    int single = 1;  /* every pattern one character long: a histogram of the characters does it */
     for (Py_ssize_t k = 0; k < n; k++) single &= pats[k].len == 1;
     if (single) {
-        unsigned char member[256] = {0};
-        for (Py_ssize_t k = 0; k < n; k++) {
-            if (pats[k].first < 256) member[pats[k].first]++;  /* a repeated pattern counts again */
-        }
+        long hist[256] = {0};
         switch (kind) {
         case PyUnicode_1BYTE_KIND:
             SINGLE_LOOP(Py_UCS1)
@@ -787,7 +787,9 @@ static PyObject *count_all(PyObject *self, PyObject *args) {
         default:
             SINGLE_LOOP(Py_UCS4)
         }
-        return PyLong_FromLong(count);
+        for (Py_ssize_t k = 0; k < n; k++)
+            if (pats[k].first < 256) pats[k].hits = hist[pats[k].first];
+        return n;
     }
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
@@ -799,7 +801,35 @@ static PyObject *count_all(PyObject *self, PyObject *args) {
     default:
         COUNT_LOOP(Py_UCS4)
     }
-    return PyLong_FromLong(count);
+    (void)count;
+    return n;
+}
+
+static PyObject *count_all(PyObject *self, PyObject *args) {
+    counted_t pats[MAX_COUNT_PATTERNS];
+    Py_ssize_t n = count_patterns(args, pats);
+    if (n < 0) return NULL;
+    long total = 0;
+    for (Py_ssize_t k = 0; k < n; k++) total += pats[k].hits;
+    return PyLong_FromLong(total);
+}
+
+/* count_each(text, patterns) == tuple(map(text.count, patterns)), in the same one scan */
+static PyObject *count_each(PyObject *self, PyObject *args) {
+    counted_t pats[MAX_COUNT_PATTERNS];
+    Py_ssize_t n = count_patterns(args, pats);
+    if (n < 0) return NULL;
+    PyObject *out = PyTuple_New(n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *v = PyLong_FromLong(pats[k].hits);
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, k, v);
+    }
+    return out;
 }
 
 /* fences(text) -> (spans, fenced lines): the (start, end) spans `_FENCE.finditer` gives, and the lines of
@@ -938,6 +968,7 @@ static PyMethodDef methods[] = {
     {"math_chars", math_chars, METH_VARARGS,
      "math_chars(text, ascii_math, other_math) -> (math characters, non-space characters)"},
     {"count_all", count_all, METH_VARARGS, "count_all(text, patterns) -> sum(map(text.count, patterns))"},
+    {"count_each", count_each, METH_VARARGS, "count_each(text, patterns) -> tuple(map(text.count, patterns))"},
     {"configure_words", (PyCFunction)(void (*)(void))configure_words, METH_VARARGS | METH_KEYWORDS,
      "configure_words(math=, code=, hint=, question=): the vocabularies of heuristic.py"},
     {NULL, NULL, 0, NULL},

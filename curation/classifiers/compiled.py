@@ -31,5 +31,11 @@ def reference_count_all(text: str, patterns: tuple[str, ...]) -> int:
     return sum(map(text.count, patterns))
 
 
+def reference_count_each(text: str, patterns: tuple[str, ...]) -> tuple[int, ...]:
+    """Occurrences of each of `patterns` in `text`, as `str.count` counts them."""
+    return tuple(map(text.count, patterns))
+
+
 # one scan for all patterns instead of one per pattern
 count_all = _scan.count_all if _scan is not None else reference_count_all
+count_each = _scan.count_each if _scan is not None else reference_count_each

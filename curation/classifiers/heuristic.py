@@ -53,7 +53,7 @@ import math
 import re
 import warnings
 
-from curation.classifiers.compiled import _scan, count_all
+from curation.classifiers.compiled import _scan, count_all, count_each
 from curation.classifiers.line_rules import line_stats
 from curation.classifiers.scaffold import score_from_features
 from curation.classifiers.scaffold import text_features as scaffold_text_features
@@ -82,6 +82,8 @@ _LATEX = re.compile(
 # "-" only with spaces around it, so year ranges (1999-2004) and dates are not arithmetic
 _ARITH = re.compile(r"\d[ \t]*[+*/×÷^=][ \t]*[-\d(a-z]|\d[ \t]+-[ \t]+[\d(a-z]")
 _ARITH_HINTS = ("=", "+", "*", "/", "×", "÷", "^", " -", "\t-")  # what every `_ARITH` match holds
+# what `_domain_features` asks of the whole text (is it there, how often), counted in one scan
+_PROBES = ("```", "~~~", "#[", "::", ">>>", "\\", "$", "math:", *_ARITH_HINTS)
 _MATH_SYMBOLS = tuple("≤≥≈±×÷√∑∫∂π∞∈∀∃⇒→≠")
 # bytes -> lowercase ASCII letters, everything else a separator (one C call per document)
 _TOKENS = bytes(c if 97 <= c <= 122 else c + 32 if 65 <= c <= 90 else 32 for c in range(256))
@@ -236,7 +238,9 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
     `lazy_parse` it is left to `_predict` (`parses_python` is -1.0 where a parse would be tried)."""
     fenced_lines = n_fences = 0
     outside = text
-    if "```" in text or "~~~" in text:
+    seen = dict(zip(_PROBES, count_each(text, _PROBES), strict=True))
+    # `outside` is pieces of `text` joined by "\n": it can only hold a probe (no "\n" in it) `text` holds
+    if seen["```"] or seen["~~~"]:
         # one scan: the blocks' spans give both their lines and the text outside them
         spans, fenced_lines = fences(text)
         if spans:
@@ -246,19 +250,19 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
                 prev = end
             pieces.append(text[prev:])
             outside = "\n".join(pieces)
-    if "#[" in outside:  # CMake bracket comments: comment lines, not documentation with code blocks
+    if seen["#["] and "#[" in outside:  # CMake bracket comments: comment lines, not documentation with code blocks
         outside = _BRACKET_COMMENT.sub(lambda m: "\n".join("# " + ln for ln in m.group(0).split("\n")), outside)
     lines = line_stats(outside)
     denom = max(1, lines["n"] + fenced_lines)
     doc_code = lines["md_block"]
-    if "::" in outside:
+    if seen["::"] and "::" in outside:
         doc_code += sum(len(_NONEMPTY.findall(block)) for block in _RST_BLOCK.findall(outside))
-    if ">>>" in outside:
+    if seen[">>>"] and ">>>" in outside:
         doc_code += len(_DOCTEST.findall(outside))
     words, math_n, code_n, question_word = _word_stats(text, lower)
-    latex = len(_LATEX.findall(text)) if ("\\" in text or "$" in text or "math:" in text) else 0
-    symbols = text.count("^")
-    if any(map(text.__contains__, _ARITH_HINTS)):  # no operator, no arithmetic: skip the scan
+    latex = len(_LATEX.findall(text)) if (seen["\\"] or seen["$"] or seen["math:"]) else 0
+    symbols = seen["^"]
+    if any(map(seen.__getitem__, _ARITH_HINTS)):  # no operator, no arithmetic: skip the scan
         symbols += arith_count(text)
     if not text.isascii():
         symbols += count_all(text, _MATH_SYMBOLS)

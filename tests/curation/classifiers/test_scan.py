@@ -29,7 +29,7 @@ texts = st.one_of(
     st.text(max_size=300),
 )
 # pattern sets counted at once: the classifiers' own, overlapping and repeated ones ("aa" in "aaa" counts once)
-COUNTED = [heuristic._MATH_SYMBOLS, heuristic._MATH_PHRASES, scaffold._PLAIN_CONNECTIVES, scaffold._OTHER_CONNECTIVES,
+COUNTED = [heuristic._PROBES, heuristic._MATH_SYMBOLS, heuristic._MATH_PHRASES, scaffold._PLAIN_CONNECTIVES, scaffold._OTHER_CONNECTIVES,
            scaffold._UNICODE_MATH, ("aa", "a", "a"), ("a", "a", "≤", "\x00"), ("==", "=", "≤", "≤≥", "\\le")]
 SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -59,6 +59,7 @@ def _check(text: str) -> None:
     assert tuple(heuristic.fences(text)) == heuristic.reference_fences(text), repr(text)
     for patterns in COUNTED:
         assert compiled.count_all(text, patterns) == compiled.reference_count_all(text, patterns), repr(text)
+        assert compiled.count_each(text, patterns) == compiled.reference_count_each(text, patterns), repr(text)
     for end in (-1, 0, 7, len(text) // 2):
         assert heuristic.number_count(text, end) == heuristic.reference_number_count(text, end), repr(text)
 

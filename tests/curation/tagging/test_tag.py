@@ -254,6 +254,7 @@ def test_tagging_without_the_compiled_scans_warns_and_gives_the_same_rows(demo, 
     for name in ("word_stats", "fences", "arith_count", "number_count"):
         monkeypatch.setattr(heuristic, name, getattr(heuristic, f"reference_{name}"))
     monkeypatch.setattr(heuristic, "count_all", compiled.reference_count_all)
+    monkeypatch.setattr(heuristic, "count_each", compiled.reference_count_each)
     monkeypatch.setattr(scaffold, "count_all", compiled.reference_count_all)
     monkeypatch.setattr(scaffold, "_compiled_line_counts", None)
     monkeypatch.setattr(scaffold, "_math_chars", scaffold.reference_math_chars)
