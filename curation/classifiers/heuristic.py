@@ -210,9 +210,10 @@ def reference_number_count(text: str, endpos: int = -1) -> int:
 
 # the compiled twins of the four `reference_*` scans above (`compiled.py`)
 if _scan is not None:
-    _scan.configure_words(math=sorted(w.decode() for w in _MATH_VOCAB), code=sorted(w.decode() for w in _CODE_VOCAB),
-                          hint=_HINT_WORDS, question=_QUESTION_WORDS)
-    word_stats, fences, arith_count, number_count = _scan.word_stats, _scan.fences, _scan.arith_count, _scan.number_count
+    _scan.configure_words(math=sorted(w.decode() for w in _MATH_VOCAB),
+                          code=sorted(w.decode() for w in _CODE_VOCAB), hint=_HINT_WORDS, question=_QUESTION_WORDS)
+    word_stats, fences = _scan.word_stats, _scan.fences
+    arith_count, number_count = _scan.arith_count, _scan.number_count
 else:
     word_stats, fences = reference_word_stats, reference_fences
     arith_count, number_count = reference_arith_count, reference_number_count
@@ -250,7 +251,8 @@ def _domain_features(full: str, text: str, lower: str | None, lazy_parse: bool =
                 prev = end
             pieces.append(text[prev:])
             outside = "\n".join(pieces)
-    if seen["#["] and "#[" in outside:  # CMake bracket comments: comment lines, not documentation with code blocks
+    # CMake bracket comments: comment lines, not documentation with code blocks
+    if seen["#["] and "#[" in outside:
         outside = _BRACKET_COMMENT.sub(lambda m: "\n".join("# " + ln for ln in m.group(0).split("\n")), outside)
     lines = line_stats(outside)
     denom = max(1, lines["n"] + fenced_lines)

@@ -3,9 +3,9 @@
 `line_stats(text)` makes one pass over the lines and counts each kind (the shares of `heuristic-v2`'s
 features); `is_code(line)` is the rule for one stripped line. `reference_line_stats` is the definition;
 `line_stats` is its compiled twin (`_scan.c`, given the lists below by `configure_lines`), about 5x faster
-and checked equal by tests, or the reference itself where no C compiler built it. Every pattern here is linear in its input:
-where a line could be split into words or a target two ways, quantifiers are possessive, so a failing
-match never backtracks.
+and checked equal by tests, or the reference itself where no C compiler built it. Every pattern here is
+linear in its input: where a line could be split into words or a target two ways, quantifiers are
+possessive, so a failing match never backtracks.
 """
 
 from __future__ import annotations

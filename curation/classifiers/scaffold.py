@@ -24,7 +24,8 @@ worked solution with three explicit steps and an equation chain scores about 0.5
 in one sentence of prose about 0.05-0.2.
 
 The line counts (steps, derivation, equation chain, indentation) run in a compiled twin of the patterns
-here, `_scaffold_lines.c`, checked equal to them by tests; without it these patterns run.
+here, `_scaffold_lines.c`, and the character counts in `_scan.c` (`compiled.py`), checked equal to them by
+tests; without a C compiler the Python here runs.
 """
 
 from __future__ import annotations
@@ -77,12 +78,13 @@ def reference_math_chars(text: str) -> tuple[int, int]:
         compact = "".join(text.split())
         raw = compact.encode("utf-8", "replace")
         n_math = len(raw) - len(raw.translate(None, _ASCII_MATH))
-        return n_math + count_all(compact, _UNICODE_MATH), len(compact)
+        return n_math + sum(map(compact.count, _UNICODE_MATH)), len(compact)
     raw = text.encode("ascii")
     return len(raw) - len(raw.translate(None, _ASCII_MATH)), len(raw.translate(None, _ASCII_SPACE))
 
 
-def _compiled_math_chars(text: str, ascii_math: str = _ASCII_MATH.decode(), other: str = "".join(_UNICODE_MATH)):
+def _compiled_math_chars(text: str, ascii_math: str = _ASCII_MATH.decode(),
+                         other: str = "".join(_UNICODE_MATH)) -> tuple[int, int]:
     return _scan.math_chars(text, ascii_math, other)
 
 
