@@ -2,8 +2,9 @@
 
 Each function in them is the twin of a Python reference that sits beside the rules it serves
 (`line_rules.reference_line_stats`, `heuristic.reference_*`, `scaffold.reference_math_chars`,
-`scaffold._line_counts`, the `reference_count_*` below), and tests check each pair equal. The extensions are optional: without a C compiler at install time they are `None` here,
-the references run instead, tags are the same, only about 2x slower, and `tracemix tag` warns.
+`scaffold._line_counts`, the `reference_count_*` below), and tests check each pair equal. The extensions
+are optional: without a C compiler at install time they are `None` here, the references run instead, tags
+are the same, only about 2x slower, and `tracemix tag` warns.
 """
 
 from __future__ import annotations

@@ -210,8 +210,10 @@ def reference_number_count(text: str, endpos: int = -1) -> int:
 
 # the compiled twins of the four `reference_*` scans above (`compiled.py`)
 if _scan is not None:
-    _scan.configure_words(math=sorted(w.decode() for w in _MATH_VOCAB),
-                          code=sorted(w.decode() for w in _CODE_VOCAB), hint=_HINT_WORDS, question=_QUESTION_WORDS)
+    _scan.configure_words(
+        math=sorted(w.decode() for w in _MATH_VOCAB), code=sorted(w.decode() for w in _CODE_VOCAB),
+        hint=_HINT_WORDS, question=_QUESTION_WORDS,
+    )
     word_stats, fences = _scan.word_stats, _scan.fences
     arith_count, number_count = _scan.arith_count, _scan.number_count
 else:
