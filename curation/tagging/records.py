@@ -36,8 +36,8 @@ ROLE_MAP = {
 }
 CHAT_KEYS = ("messages", "conversations")
 # NUL and the C0 controls other than tab/newline/carriage return break tokenizers and viewers
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufeff]")
 _CONTROL_SET = tuple(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFEFF))
+CONTROL_CHARS = re.compile("[" + "".join(map(re.escape, _CONTROL_SET)) + "]")
 _VISIBLE = re.compile("[^\\s\x00-\x08\x0b\x0c\x0e-\x1f\ufeff]")  # stops at the first real character
 
 
