@@ -14,6 +14,20 @@
 #include <Python.h>
 #include <stdint.h>
 
+/* runs LOOP(TYPE), a loop over the text as an array of TYPE, for the string's width: one loop per width,
+ * with no width switch per character */
+#define BY_WIDTH(kind, LOOP)             \
+    switch (kind) {                      \
+    case PyUnicode_1BYTE_KIND:           \
+        LOOP(Py_UCS1)                    \
+        break;                           \
+    case PyUnicode_2BYTE_KIND:           \
+        LOOP(Py_UCS2)                    \
+        break;                           \
+    default:                             \
+        LOOP(Py_UCS4)                    \
+    }
+
 /* `arg` as a ready str: its width, code units and length */
 static int unicode_args(PyObject *arg, int *kind, const void **data, Py_ssize_t *len) {
     if (!PyUnicode_Check(arg)) {
@@ -25,6 +39,16 @@ static int unicode_args(PyObject *arg, int *kind, const void **data, Py_ssize_t 
     *data = PyUnicode_DATA(arg);
     *len = PyUnicode_GET_LENGTH(arg);
     return 0;
+}
+
+/* `unicode_args` for a function that needs its lists handed over first (by `configure`) */
+static int configured_text(int ok, const char *configure, PyObject *arg, int *kind, const void **data,
+                           Py_ssize_t *len) {
+    if (!ok) {
+        PyErr_Format(PyExc_RuntimeError, "_scan.%s() has not been called", configure);
+        return -1;
+    }
+    return unicode_args(arg, kind, data, len);
 }
 
 typedef struct {
@@ -270,14 +294,10 @@ static int prose_match(const line_t *ln) {
 static int is_ascii_line(const line_t *ln) { return !ln->high; }
 
 static PyObject *line_stats(PyObject *self, PyObject *arg) {
-    if (!configured) {
-        PyErr_SetString(PyExc_RuntimeError, "_scan.configure_lines() has not been called");
-        return NULL;
-    }
     int kind;
     const void *raw_data;
     Py_ssize_t len;
-    if (unicode_args(arg, &kind, &raw_data, &len) < 0) return NULL;
+    if (configured_text(configured, "configure_lines", arg, &kind, &raw_data, &len) < 0) return NULL;
     (void)kind;  /* read below through one code-point copy instead */
     (void)raw_data;
     /* one copy as code points: every check then reads the buffer directly, whatever the string's width */
@@ -388,20 +408,25 @@ static void free_lists(void) {
     configured = 0;
 }
 
-/* configure_lines(code_prefixes=..., shell_words=..., ...): the rules' string lists, as code points */
-static PyObject *configure_lines(PyObject *self, PyObject *args, PyObject *kwargs) {
+/* kwargs[name] of a `configure_*(**lists)` call as a fast sequence (a new reference), or NULL with an error */
+static PyObject *keyword_list(PyObject *args, PyObject *kwargs, const char *fn, const char *name) {
     if (PyTuple_GET_SIZE(args) != 0 || kwargs == NULL) {
-        PyErr_SetString(PyExc_TypeError, "configure_lines() takes the rule lists as keyword arguments");
+        PyErr_Format(PyExc_TypeError, "%s() takes its lists as keyword arguments", fn);
         return NULL;
     }
+    PyObject *seq = PyDict_GetItemString(kwargs, name);
+    if (seq == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s() needs %s", fn, name);
+        return NULL;
+    }
+    return PySequence_Fast(seq, name);
+}
+
+/* configure_lines(code_prefixes=..., shell_words=..., ...): the rules' string lists, as code points */
+static PyObject *configure_lines(PyObject *self, PyObject *args, PyObject *kwargs) {
     free_lists();
     for (int k = 0; k < N_LISTS; k++) {
-        PyObject *seq = PyDict_GetItemString(kwargs, LIST_NAMES[k]);
-        if (seq == NULL) {
-            PyErr_Format(PyExc_TypeError, "configure_lines() needs %s", LIST_NAMES[k]);
-            goto fail;
-        }
-        PyObject *fast = PySequence_Fast(seq, LIST_NAMES[k]);
+        PyObject *fast = keyword_list(args, kwargs, "configure_lines", LIST_NAMES[k]);
         if (fast == NULL) goto fail;
         Py_ssize_t m = PySequence_Fast_GET_SIZE(fast);
         lists[k].p = PyMem_Calloc(m ? m : 1, sizeof(pat_t));
@@ -508,18 +533,9 @@ static int add_word(PyObject *s, int mask) {
 static PyObject *configure_words(PyObject *self, PyObject *args, PyObject *kwargs) {
     static const char *names[4] = {"math", "code", "hint", "question"};
     static const int masks[4] = {W_MATH, W_CODE, W_HINT, W_QUESTION};
-    if (PyTuple_GET_SIZE(args) != 0 || kwargs == NULL) {
-        PyErr_SetString(PyExc_TypeError, "configure_words() takes the vocabularies as keyword arguments");
-        return NULL;
-    }
     free_words();
     for (int k = 0; k < 4; k++) {
-        PyObject *seq = PyDict_GetItemString(kwargs, names[k]);
-        if (seq == NULL) {
-            PyErr_Format(PyExc_TypeError, "configure_words() needs %s", names[k]);
-            goto fail;
-        }
-        PyObject *fast = PySequence_Fast(seq, names[k]);
+        PyObject *fast = keyword_list(args, kwargs, "configure_words", names[k]);
         if (fast == NULL) goto fail;
         for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(fast); j++)
             if (add_word(PySequence_Fast_GET_ITEM(fast, j), masks[k]) < 0) {
@@ -566,29 +582,16 @@ static inline int lookup_word(const char *w, Py_ssize_t n) {
     }
 
 static PyObject *word_stats(PyObject *self, PyObject *arg) {
-    if (!words_configured) {
-        PyErr_SetString(PyExc_RuntimeError, "_scan.configure_words() has not been called");
-        return NULL;
-    }
     int kind;
     const void *data;
     Py_ssize_t len;
-    if (unicode_args(arg, &kind, &data, &len) < 0) return NULL;
+    if (configured_text(words_configured, "configure_words", arg, &kind, &data, &len) < 0) return NULL;
     long words = 0, math = 0, code = 0;
     int seen = 0;
     char w[MAX_WORD + 1];
     Py_ssize_t n = 0;  /* letters of the current word (only the first MAX_WORD + 1 kept: longer never match) */
     /* `c | 32` lower-cases an ASCII letter, and lands in 'a'-'z' for 'A'-'Z' and 'a'-'z' only */
-    switch (kind) {
-    case PyUnicode_1BYTE_KIND:
-        WORD_LOOP(Py_UCS1)
-        break;
-    case PyUnicode_2BYTE_KIND:
-        WORD_LOOP(Py_UCS2)
-        break;
-    default:
-        WORD_LOOP(Py_UCS4)
-    }
+    BY_WIDTH(kind, WORD_LOOP)
     return Py_BuildValue("(lllOO)", words, math, code, (seen & W_HINT) ? Py_True : Py_False,
                          (seen & W_QUESTION) ? Py_True : Py_False);
 }
@@ -602,6 +605,7 @@ static inline int is_decimal(Py_UCS4 c) {
 
 #define READ(i) PyUnicode_READ(kind, data, (i))
 
+static inline int blank_char(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 
 /* _ARITH: `\d[ \t]*[+*\/×÷^=][ \t]*[-\d(a-z]` or `\d[ \t]+-[ \t]+[\d(a-z]` */
 static PyObject *arith_count(PyObject *self, PyObject *arg) {
@@ -617,13 +621,13 @@ static PyObject *arith_count(PyObject *self, PyObject *arg) {
             continue;
         }
         Py_ssize_t j = i + 1, end = -1;
-        while (j < len && (READ(j) == ' ' || READ(j) == '\t')) j++;
+        while (j < len && blank_char(READ(j))) j++;
         Py_ssize_t spaced = j;  /* after the first run of blanks */
         if (j < len) {
             Py_UCS4 op = READ(j);
             if (op == '+' || op == '*' || op == '/' || op == 0xD7 || op == 0xF7 || op == '^' || op == '=') {
                 Py_ssize_t k = j + 1;
-                while (k < len && (READ(k) == ' ' || READ(k) == '\t')) k++;
+                while (k < len && blank_char(READ(k))) k++;
                 if (k < len) {
                     Py_UCS4 c = READ(k);
                     if (c == '-' || c == '(' || (c >= 'a' && c <= 'z') || is_decimal(c)) end = k + 1;
@@ -632,7 +636,7 @@ static PyObject *arith_count(PyObject *self, PyObject *arg) {
         }
         if (end < 0 && spaced > i + 1 && spaced < len && READ(spaced) == '-') {
             Py_ssize_t k = spaced + 1;
-            while (k < len && (READ(k) == ' ' || READ(k) == '\t')) k++;
+            while (k < len && blank_char(READ(k))) k++;
             if (k > spaced + 1 && k < len) {
                 Py_UCS4 c = READ(k);
                 if (c == '(' || (c >= 'a' && c <= 'z') || is_decimal(c)) end = k + 1;
@@ -777,30 +781,12 @@ static Py_ssize_t count_patterns(PyObject *args, counted_t *pats) {
     for (Py_ssize_t k = 0; k < n; k++) single &= pats[k].len == 1;
     if (single) {
         long hist[256] = {0};
-        switch (kind) {
-        case PyUnicode_1BYTE_KIND:
-            SINGLE_LOOP(Py_UCS1)
-            break;
-        case PyUnicode_2BYTE_KIND:
-            SINGLE_LOOP(Py_UCS2)
-            break;
-        default:
-            SINGLE_LOOP(Py_UCS4)
-        }
+        BY_WIDTH(kind, SINGLE_LOOP)
         for (Py_ssize_t k = 0; k < n; k++)
             if (pats[k].first < 256) pats[k].hits = hist[pats[k].first];
         return n;
     }
-    switch (kind) {
-    case PyUnicode_1BYTE_KIND:
-        COUNT_LOOP(Py_UCS1)
-        break;
-    case PyUnicode_2BYTE_KIND:
-        COUNT_LOOP(Py_UCS2)
-        break;
-    default:
-        COUNT_LOOP(Py_UCS4)
-    }
+    BY_WIDTH(kind, COUNT_LOOP)
     (void)count;
     return n;
 }
@@ -836,8 +822,6 @@ static PyObject *count_each(PyObject *self, PyObject *args) {
  * them that `_NONEMPTY` counts. A fence opens at a line start (after spaces or tabs) with ``` or ~~~ on a
  * line that ends in a newline, and closes at the first later line holding only the same three characters
  * between spaces or tabs (the span ends before that line's newline), or runs to the end of the text. */
-static inline int blank_char(Py_UCS4 c) { return c == ' ' || c == '\t'; }
-
 static PyObject *fences(PyObject *self, PyObject *arg) {
     int kind;
     const void *data;
@@ -940,16 +924,7 @@ static PyObject *math_chars(PyObject *self, PyObject *args) {
             return NULL;
         }
     long n_math = 0, n_chars = 0;
-    switch (kind) {
-    case PyUnicode_1BYTE_KIND:
-        MATH_LOOP(Py_UCS1)
-        break;
-    case PyUnicode_2BYTE_KIND:
-        MATH_LOOP(Py_UCS2)
-        break;
-    default:
-        MATH_LOOP(Py_UCS4)
-    }
+    BY_WIDTH(kind, MATH_LOOP)
     return Py_BuildValue("(ll)", n_math, n_chars);
 }
 
